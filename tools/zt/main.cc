@@ -1,0 +1,13 @@
+// zt: the ztkit command-line tool.
+#include <CLI/CLI.hpp>
+
+#include "tools/zt/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"zt: a user-space ZeroTier node (ztkit)"};
+  app.require_subcommand(1);
+  int exit_code = 0;
+  ztkit::tools::add_selfcheck_command(app, exit_code);
+  CLI11_PARSE(app, argc, argv);
+  return exit_code;
+}
