@@ -2,7 +2,7 @@
 // implementations sit behind it and the rest of the engine cannot tell them apart:
 //   io_uring  - multishot recvmsg into a provided-buffer ring, batched sendmsg, UDP GSO/GRO
 //   epoll     - recvmmsg/sendmmsg, used when io_uring is unavailable or asked for
-//   sim       - an in-memory network for tests (engine/io/sim_network.h), virtual clock
+//   sim       - an in-memory network for tests (engine/io/sim/sim_network.h), virtual clock
 //
 // Threading: a backend belongs to one shard thread; only wake() may be called from elsewhere.
 // Buffers: received datagrams arrive in packet_buffers from the shard's pool; datagrams to send
