@@ -12,8 +12,11 @@
 // consume everything. Counts read off the wire never size an allocation beyond what the
 // remaining bytes can hold.
 //
-// Byte fields are `bytes_ref`: they point into the parsed buffer (buffers are lent, not
-// copied), so a parsed repr must not outlive its buffer. Credentials (COM, capabilities, tags,
+// Byte fields are `bytes_ref` and lists are `wire_list` (wire_list.h): both point into the
+// parsed buffer (buffers are lent, not copied), so a parsed repr must not outlive its buffer,
+// and parse() allocates nothing (issue 4). A list parsed off the wire is checked whole by
+// parse(), then decoded element by element as it is iterated; to emit, a list refers to
+// elements the caller owns (an array, a vector). Credentials (COM, capabilities, tags,
 // revocations, certificates of ownership) are kept as raw bytes; com.h interprets COMs.
 //
 //   files: verbs_hello.cc (HELLO), verbs_ok_error.cc (OK, ERROR), verbs_frame.cc (FRAME,
@@ -23,8 +26,10 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <type_traits>
@@ -35,9 +40,11 @@
 #include "engine/base/zt_address.h"
 #include "engine/crypto/identity.h"
 #include "engine/wire/bytes.h"
+#include "engine/wire/com_extent.h"
 #include "engine/wire/inet_address.h"
 #include "engine/wire/mac.h"
 #include "engine/wire/packet.h"
+#include "engine/wire/wire_list.h"
 #include "engine/wire/world.h"
 
 namespace ztkit::wire {
@@ -57,6 +64,86 @@ struct bytes_ref {
   bool empty() const { return bytes.empty(); }
   bool operator==(const bytes_ref& o) const { return std::ranges::equal(bytes, o.bytes); }
 };
+
+// Up to N bytes held in place, compared by content: for small byte fields a repr may build
+// itself (a PUSH_DIRECT_PATHS address made from an inet_address), so that needs no buffer.
+// Bytes beyond N are dropped (N is the most the field's length byte can say).
+template <std::size_t N>
+class inline_bytes {
+  static_assert(N <= 255, "the length is kept in one byte");
+
+ public:
+  inline_bytes() = default;
+  inline_bytes(std::span<const std::uint8_t> b) { assign(b); }  // NOLINT: implicit by design
+  inline_bytes(std::initializer_list<std::uint8_t> b)
+      : inline_bytes(std::span<const std::uint8_t>(b.begin(), b.size())) {}
+  template <typename R>
+    requires(std::is_convertible_v<const R&, std::span<const std::uint8_t>> &&
+             !std::is_same_v<R, std::span<const std::uint8_t>>)
+  inline_bytes(const R& r)  // NOLINT: implicit by design
+      : inline_bytes(std::span<const std::uint8_t>(r)) {}
+
+  void assign(std::span<const std::uint8_t> b) {
+    n_ = static_cast<std::uint8_t>(std::min(b.size(), N));
+    std::copy_n(b.begin(), n_, b_.begin());
+  }
+  std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  const std::uint8_t* data() const { return b_.data(); }
+  const std::uint8_t* begin() const { return b_.data(); }
+  const std::uint8_t* end() const { return b_.data() + n_; }
+  std::uint8_t operator[](std::size_t i) const { return b_[i]; }
+  std::span<const std::uint8_t> bytes() const { return {b_.data(), n_}; }
+  operator std::span<const std::uint8_t>() const { return bytes(); }  // NOLINT: implicit
+  bool operator==(const inline_bytes& o) const { return std::ranges::equal(bytes(), o.bytes()); }
+
+ private:
+  std::array<std::uint8_t, N> b_{};
+  std::uint8_t n_ = 0;
+};
+
+// ---- List element codecs (wire_list.h) shared by several verbs -----------------------------------
+
+// [5 address]
+struct zt_address_codec {
+  static constexpr std::size_t min_len = 5;
+  static constexpr bool fixed = true;
+  static void skip(reader& r) { r.skip(min_len); }
+  static zt_address read(reader& r) { return zt_address(r.be40()); }
+  static void write(writer& w, const zt_address& a) { w.be40(a.value()); }
+  static std::size_t wire_len(const zt_address&) { return min_len; }
+};
+using address_list = wire_list<zt_address, zt_address_codec>;
+
+// A public binary identity: [5 address][1 type 0][64 public key][1 private length 0]. One
+// with a private key (or any other malformed one) fails the list.
+struct identity_codec {
+  static constexpr std::size_t min_len = crypto::identity::public_binary_bytes;
+  static constexpr bool fixed = true;  // private keys are refused, so always 71 bytes
+  static void skip(reader& r) { (void)read_identity(r); }
+  static crypto::identity read(reader& r) { return read_identity(r).value(); }
+  static void write(writer& w, const crypto::identity& id) {
+    w.be40(id.address().value());
+    w.u8(0);
+    w.bytes(id.public_key().bytes);
+    w.u8(0);
+  }
+  static std::size_t wire_len(const crypto::identity&) { return min_len; }
+};
+using identity_list = wire_list<crypto::identity, identity_codec>;
+
+// A credential kept as raw bytes; `Extent` finds where it ends (and fails r if malformed).
+template <std::span<const std::uint8_t> (*Extent)(reader&), std::size_t MinLen>
+struct credential_codec {
+  static constexpr std::size_t min_len = MinLen;  // the smallest encoding, to bound counts
+  static constexpr bool fixed = false;
+  static void skip(reader& r) { (void)Extent(r); }
+  static bytes_ref read(reader& r) { return bytes_ref(Extent(r)); }
+  static void write(writer& w, const bytes_ref& b) { w.bytes(b.bytes); }
+  static std::size_t wire_len(const bytes_ref& b) { return b.size(); }
+};
+// [1 = 0x01][2 q][q x 24][5 signer][96 signature if signer != 0] (com_extent.h)
+using com_list = wire_list<bytes_ref, credential_codec<read_com_bytes, 1 + 2 + 5>>;
 
 template <typename T>
 struct parsed {
@@ -102,6 +189,26 @@ struct hello_payload {
     std::uint64_t timestamp = 0;  // 0: a moon we want but do not have yet
     bool operator==(const moon_ref&) const = default;
   };
+  // [1 type][8 id][8 timestamp]
+  struct moon_codec {
+    static constexpr std::size_t min_len = 1 + 8 + 8;
+    static constexpr bool fixed = true;
+    static void skip(reader& r) { r.skip(min_len); }
+    static moon_ref read(reader& r) {
+      moon_ref m;
+      m.type = r.u8();
+      m.id = r.be64();
+      m.timestamp = r.be64();
+      return m;
+    }
+    static void write(writer& w, const moon_ref& m) {
+      w.u8(m.type);
+      w.be64(m.id);
+      w.be64(m.timestamp);
+    }
+    static std::size_t wire_len(const moon_ref&) { return min_len; }
+  };
+  using moon_list = wire_list<moon_ref, moon_codec>;
 
   std::uint8_t protocol_version = 0;
   std::uint8_t major = 0, minor = 0;
@@ -110,7 +217,7 @@ struct hello_payload {
   crypto::identity identity;                   // public only
   std::optional<inet_address> destination;     // physical address sent to; nil via relay
   std::optional<planet_ref> planet;
-  std::optional<std::vector<moon_ref>> moons;  // the cryptField-masked part
+  std::optional<moon_list> moons;              // the cryptField-masked part
 
   static result<hello_payload> parse(reader& r);
   void emit(writer& w) const;
@@ -147,7 +254,7 @@ struct ok_hello {
 
 // OK(WHOIS): one or more binary identities (1.14 reads only the first).
 struct ok_whois {
-  std::vector<crypto::identity> identities;
+  identity_list identities;
 
   static result<ok_whois> parse(reader& r);
   void emit(writer& w) const;
@@ -180,11 +287,11 @@ struct ok_multicast_gather {
   std::uint64_t network_id = 0;
   multicast_group group;
   std::uint32_t total_known = 0;
-  std::vector<zt_address> members;
+  address_list members;
 
   static result<ok_multicast_gather> parse(reader& r);
   void emit(writer& w) const;
-  std::size_t buffer_len() const { return 8 + 10 + 4 + 2 + 5 * members.size(); }
+  std::size_t buffer_len() const { return 8 + 10 + 4 + 2 + members.buffer_len(); }
   bool operator==(const ok_multicast_gather&) const = default;
 };
 
@@ -199,7 +306,7 @@ struct ok_multicast_frame {
   std::uint8_t flags = flag_gather_results;
   bytes_ref com;                    // iff flags & 0x01
   std::uint32_t total_known = 0;    // iff flags & 0x02
-  std::vector<zt_address> members;  // iff flags & 0x02
+  address_list members;             // iff flags & 0x02
 
   static result<ok_multicast_frame> parse(reader& r);
   void emit(writer& w) const;
@@ -262,11 +369,11 @@ struct error_payload {
 
 // [5 address]... (1.14 sends one). At least one; a partial trailing address is left over.
 struct whois_payload {
-  std::vector<zt_address> addresses;
+  address_list addresses;
 
   static result<whois_payload> parse(reader& r);
-  void emit(writer& w) const;
-  std::size_t buffer_len() const { return 5 * addresses.size(); }
+  void emit(writer& w) const { addresses.emit(w); }
+  std::size_t buffer_len() const { return addresses.buffer_len(); }
   bool operator==(const whois_payload&) const = default;
 };
 
@@ -342,11 +449,29 @@ struct multicast_like_payload {
     multicast_group group;
     bool operator==(const entry&) const = default;
   };
-  std::vector<entry> entries;
+  // [8 nwid][6 MAC][4 ADI]
+  struct entry_codec {
+    static constexpr std::size_t min_len = 8 + multicast_group::wire_bytes;
+    static constexpr bool fixed = true;
+    static void skip(reader& r) { r.skip(min_len); }
+    static entry read(reader& r) {
+      entry e;
+      e.network_id = r.be64();
+      e.group = multicast_group::parse(r);
+      return e;
+    }
+    static void write(writer& w, const entry& e) {
+      w.be64(e.network_id);
+      e.group.emit(w);
+    }
+    static std::size_t wire_len(const entry&) { return min_len; }
+  };
+  using entry_list = wire_list<entry, entry_codec>;
+  entry_list entries;
 
   static result<multicast_like_payload> parse(reader& r);
-  void emit(writer& w) const;
-  std::size_t buffer_len() const { return 18 * entries.size(); }
+  void emit(writer& w) const { entries.emit(w); }
+  std::size_t buffer_len() const { return entries.buffer_len(); }
   bool operator==(const multicast_like_payload&) const = default;
 };
 
@@ -395,25 +520,33 @@ struct multicast_frame_payload {
 // Each credential is kept as raw bytes; its extent is computed from the 1.14 layouts
 // (Capability/Tag/Revocation/CertificateOfOwnership::deserialize). Trailing sections may be
 // absent (older senders): a section is present iff bytes remained when it was due.
+// Credential extents (bytes) at the reader; fail `r` and return an empty span if malformed.
+std::span<const std::uint8_t> read_capability_bytes(reader& r);
+std::span<const std::uint8_t> read_tag_bytes(reader& r);
+std::span<const std::uint8_t> read_revocation_bytes(reader& r);
+std::span<const std::uint8_t> read_coo_bytes(reader& r);
+
 struct network_credentials_payload {
-  std::vector<bytes_ref> coms;
+  // The smallest encodings, which bound a count before anything is read.
+  using capability_list =
+      wire_list<bytes_ref, credential_codec<read_capability_bytes, 8 + 8 + 4 + 2 + 1 + 5 + 2>>;
+  using tag_list = wire_list<bytes_ref, credential_codec<read_tag_bytes, 34 + 1 + 2 + 2>>;
+  using revocation_list =
+      wire_list<bytes_ref, credential_codec<read_revocation_bytes, 51 + 1 + 2 + 2>>;
+  using coo_list = wire_list<bytes_ref, credential_codec<read_coo_bytes, 30 + 10 + 1 + 2 + 2>>;
+
+  com_list coms;
   bool com_list_terminated = true;  // the 0x00 after the COMs was present
-  std::optional<std::vector<bytes_ref>> capabilities;
-  std::optional<std::vector<bytes_ref>> tags;
-  std::optional<std::vector<bytes_ref>> revocations;
-  std::optional<std::vector<bytes_ref>> certificates_of_ownership;
+  std::optional<capability_list> capabilities;
+  std::optional<tag_list> tags;
+  std::optional<revocation_list> revocations;
+  std::optional<coo_list> certificates_of_ownership;
 
   static result<network_credentials_payload> parse(reader& r);
   void emit(writer& w) const;
   std::size_t buffer_len() const;
   bool operator==(const network_credentials_payload&) const = default;
 };
-
-// Credential extents (bytes) at the reader; fail `r` and return an empty span if malformed.
-std::span<const std::uint8_t> read_capability_bytes(reader& r);
-std::span<const std::uint8_t> read_tag_bytes(reader& r);
-std::span<const std::uint8_t> read_revocation_bytes(reader& r);
-std::span<const std::uint8_t> read_coo_bytes(reader& r);
 
 // ---- PUSH_DIRECT_PATHS (0x10) -------------------------------------------------------------------
 
@@ -424,16 +557,47 @@ struct push_direct_paths_payload {
 
   struct path {
     std::uint8_t flags = 0;
-    std::vector<std::uint8_t> extension;
-    std::uint8_t address_type = 4;     // 4 or 6 (others are skipped by receivers)
-    std::vector<std::uint8_t> address;  // 1.14: IP + 2-byte port (6 or 18 bytes)
+    bytes_ref extension;              // borrowed, like every byte field
+    std::uint8_t address_type = 4;    // 4 or 6 (others are skipped by receivers)
+    inline_bytes<255> address;        // 1.14: IP + 2-byte port (6 or 18 bytes); held in place
 
     // Type 4 with 6 bytes or type 6 with 18 bytes, decoded; nullopt otherwise.
     std::optional<inet_address> endpoint() const;
     static path from_endpoint(const inet_address& a, std::uint8_t flags = 0);
     bool operator==(const path&) const = default;
   };
-  std::vector<path> paths;
+  // [1 flags][2 ext len][ext][1 addr type][1 addr len][addr]
+  struct path_codec {
+    static constexpr std::size_t min_len = 1 + 2 + 1 + 1;
+    static constexpr bool fixed = false;
+    static void skip(reader& r) {
+      r.skip(1);
+      r.skip(r.be16());
+      r.skip(1);
+      r.skip(r.u8());
+    }
+    static path read(reader& r) {
+      path x;
+      x.flags = r.u8();
+      x.extension = r.bytes(r.be16());
+      x.address_type = r.u8();
+      x.address = r.bytes(r.u8());
+      return x;
+    }
+    static void write(writer& w, const path& x) {
+      w.u8(x.flags);
+      w.be16(static_cast<std::uint16_t>(x.extension.size()));
+      w.bytes(x.extension.bytes);
+      w.u8(x.address_type);
+      w.u8(static_cast<std::uint8_t>(x.address.size()));
+      w.bytes(x.address);
+    }
+    static std::size_t wire_len(const path& x) {
+      return min_len + x.extension.size() + x.address.size();
+    }
+  };
+  using path_list = wire_list<path, path_codec>;
+  path_list paths;
 
   static result<push_direct_paths_payload> parse(reader& r);
   void emit(writer& w) const;

@@ -16,12 +16,6 @@ constexpr std::size_t max_custody_chain = 7;               // ZT_MAX_CAPABILITY_
 constexpr std::size_t max_coo_things = 16;                 // ZT_CERTIFICATEOFOWNERSHIP_MAX_THINGS
 constexpr std::size_t coo_thing_len = 1 + 16;
 
-// Smallest possible encodings, used to bound counts before reading.
-constexpr std::size_t min_capability_len = 8 + 8 + 4 + 2 + 1 + 5 + 2;
-constexpr std::size_t min_tag_len = 34 + 1 + 2 + 2;
-constexpr std::size_t min_revocation_len = 51 + 1 + 2 + 2;
-constexpr std::size_t min_coo_len = 30 + 10 + 1 + 2 + 2;
-
 // [1 type][type 1: 2 length = 96, 96 signature | else: 2 length, length bytes]
 void skip_signature(reader& p) {
   if (p.u8() == 1) {
@@ -102,32 +96,26 @@ std::span<const std::uint8_t> read_coo_bytes(reader& r) {
 
 namespace {
 
-using read_fn = std::span<const std::uint8_t> (*)(reader&);
-
-bool read_section(reader& r, std::optional<std::vector<bytes_ref>>& out, read_fn read,
-                  std::size_t min_len) {
+// [2 n][n credentials]; false if truncated or malformed.
+template <typename List>
+bool read_section(reader& r, std::optional<List>& out) {
   const std::size_t n = r.be16();
-  if (!r.ok() || n > r.remaining() / min_len) return false;
-  std::vector<bytes_ref> v;
-  v.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    v.emplace_back(read(r));
-    if (!r.ok()) return false;
-  }
-  out = std::move(v);
+  List l = List::read(r, n);
+  if (!r.ok()) return false;
+  out = l;
   return true;
 }
 
-void write_section(writer& w, const std::optional<std::vector<bytes_ref>>& s) {
-  const auto& v = s ? *s : std::vector<bytes_ref>{};
-  w.be16(static_cast<std::uint16_t>(v.size()));
-  for (const auto& b : v) w.bytes(b.bytes);
+// An absent section is written empty (a later one is present).
+template <typename List>
+void write_section(writer& w, const std::optional<List>& s) {
+  w.be16(static_cast<std::uint16_t>(s ? s->size() : 0));
+  if (s) s->emit(w);
 }
 
-std::size_t section_len(const std::optional<std::vector<bytes_ref>>& s) {
-  std::size_t n = 2;
-  if (s) for (const auto& b : *s) n += b.size();
-  return n;
+template <typename List>
+std::size_t section_len(const std::optional<List>& s) {
+  return 2 + (s ? s->buffer_len() : 0);
 }
 
 }  // namespace
@@ -135,41 +123,35 @@ std::size_t section_len(const std::optional<std::vector<bytes_ref>>& s) {
 result<network_credentials_payload> network_credentials_payload::parse(reader& r) {
   network_credentials_payload p;
   // A COM starts with 0x01, so a 0x00 ends the list.
-  while (r.remaining() > 0) {
-    reader peek = r;
+  reader probe = r;
+  std::size_t n = 0;
+  while (probe.remaining() > 0) {
+    reader peek = probe;
     if (peek.u8() == 0) break;
-    p.coms.emplace_back(read_com_bytes(r));
-    if (!r.ok()) return bad_payload("NETWORK_CREDENTIALS", "COM truncated or malformed");
+    read_com_bytes(probe);
+    if (!probe.ok()) return bad_payload("NETWORK_CREDENTIALS", "COM truncated or malformed");
+    ++n;
   }
+  p.coms = com_list::view(r.bytes(probe.position() - r.position()), n);
   if (r.remaining() == 0) {
     p.com_list_terminated = false;
     return p;
   }
   r.skip(1);
-  struct section {
-    std::optional<std::vector<bytes_ref>>& out;
-    read_fn read;
-    std::size_t min_len;
-    const char* name;
+  // Each section is present iff bytes remain when it is due (older senders stop early).
+  auto section = [&](auto& out, const char* name) -> std::optional<error> {
+    if (r.remaining() == 0 || read_section(r, out)) return std::nullopt;
+    return bad_payload("NETWORK_CREDENTIALS", std::string(name) + " section truncated or malformed");
   };
-  const section sections[] = {
-      {p.capabilities, read_capability_bytes, min_capability_len, "capability"},
-      {p.tags, read_tag_bytes, min_tag_len, "tag"},
-      {p.revocations, read_revocation_bytes, min_revocation_len, "revocation"},
-      {p.certificates_of_ownership, read_coo_bytes, min_coo_len, "certificate of ownership"},
-  };
-  for (const auto& s : sections) {
-    if (r.remaining() == 0) break;  // older senders stop early
-    if (!read_section(r, s.out, s.read, s.min_len)) {
-      return bad_payload("NETWORK_CREDENTIALS",
-                         std::string(s.name) + " section truncated or malformed");
-    }
-  }
+  if (auto e = section(p.capabilities, "capability")) return *e;
+  if (auto e = section(p.tags, "tag")) return *e;
+  if (auto e = section(p.revocations, "revocation")) return *e;
+  if (auto e = section(p.certificates_of_ownership, "certificate of ownership")) return *e;
   return p;
 }
 
 void network_credentials_payload::emit(writer& w) const {
-  for (const auto& c : coms) w.bytes(c.bytes);
+  coms.emit(w);
   const bool any_section = capabilities || tags || revocations || certificates_of_ownership;
   if (!com_list_terminated && !any_section) return;
   w.u8(0);
@@ -184,8 +166,7 @@ void network_credentials_payload::emit(writer& w) const {
 }
 
 std::size_t network_credentials_payload::buffer_len() const {
-  std::size_t n = 0;
-  for (const auto& c : coms) n += c.size();
+  std::size_t n = coms.buffer_len();
   const bool any_section = capabilities || tags || revocations || certificates_of_ownership;
   if (!com_list_terminated && !any_section) return n;
   n += 1;

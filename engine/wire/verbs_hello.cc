@@ -7,7 +7,6 @@ namespace ztkit::wire {
 
 namespace {
 constexpr std::size_t core_len = 1 + 1 + 1 + 2 + 8;  // before the identity
-constexpr std::size_t moon_ref_len = 1 + 8 + 8;
 
 // Reads up to the end of the clear part; returns an error or nothing.
 std::optional<error> parse_clear(reader& r, hello_payload& h) {
@@ -35,19 +34,10 @@ result<hello_payload> hello_payload::parse(reader& r) {
   if (auto e = parse_clear(r, h)) return *e;
   if (!h.planet || r.remaining() < 2) return h;
   const std::size_t n = r.be16();
-  if (n > r.remaining() / moon_ref_len) {
+  h.moons = moon_list::read(r, n);
+  if (!r.ok()) {
     return internal::bad_payload("HELLO", "moon list truncated (" + std::to_string(n) + " moons)");
   }
-  std::vector<moon_ref> moons;
-  moons.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    moon_ref m;
-    m.type = r.u8();
-    m.id = r.be64();
-    m.timestamp = r.be64();
-    moons.push_back(m);
-  }
-  h.moons = std::move(moons);
   return h;
 }
 
@@ -57,9 +47,7 @@ void hello_payload::emit(writer& w) const {
   w.u8(minor);
   w.be16(revision);
   w.be64(timestamp);
-  std::vector<std::uint8_t> id;
-  identity.serialize(id, false);
-  w.bytes(id);
+  identity_codec::write(w, identity);  // public only, as identity::serialize(.., false)
   if (!destination && !planet && !moons) return;
   destination.value_or(inet_address{}).emit(w);
   if (!planet && !moons) return;
@@ -68,11 +56,7 @@ void hello_payload::emit(writer& w) const {
   w.be64(p.timestamp);
   if (!moons) return;
   w.be16(static_cast<std::uint16_t>(moons->size()));
-  for (const auto& m : *moons) {
-    w.u8(m.type);
-    w.be64(m.id);
-    w.be64(m.timestamp);
-  }
+  moons->emit(w);
 }
 
 std::size_t hello_payload::masked_offset() const {
@@ -86,7 +70,7 @@ std::size_t hello_payload::buffer_len() const {
   n += destination.value_or(inet_address{}).buffer_len();
   if (!planet && !moons) return n;
   n += 16;
-  if (moons) n += 2 + moon_ref_len * moons->size();
+  if (moons) n += 2 + moons->buffer_len();
   return n;
 }
 

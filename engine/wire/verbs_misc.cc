@@ -13,13 +13,10 @@ using internal::bad_payload;
 result<whois_payload> whois_payload::parse(reader& r) {
   whois_payload p;
   // 1.14 reads addresses while 5 bytes remain; a shorter tail is left over.
-  if (!internal::read_addresses(r, r.remaining() / 5, p.addresses) || p.addresses.empty()) {
-    return bad_payload("WHOIS", "no address");
-  }
+  p.addresses = address_list::read_while_fits(r);
+  if (p.addresses.empty()) return bad_payload("WHOIS", "no address");
   return p;
 }
-
-void whois_payload::emit(writer& w) const { internal::write_addresses(w, addresses); }
 
 // ---- RENDEZVOUS ----
 
@@ -100,52 +97,31 @@ push_direct_paths_payload::path push_direct_paths_payload::path::from_endpoint(
   p.flags = flags;
   const std::size_t ip_len = a.fam == inet_address::family::ipv6 ? 16 : 4;
   p.address_type = a.fam == inet_address::family::ipv6 ? 6 : 4;
-  p.address.assign(a.ip.begin(), a.ip.begin() + static_cast<std::ptrdiff_t>(ip_len));
-  p.address.push_back(static_cast<std::uint8_t>(a.port >> 8));
-  p.address.push_back(static_cast<std::uint8_t>(a.port));
+  std::array<std::uint8_t, 18> b{};
+  std::copy_n(a.ip.begin(), ip_len, b.begin());
+  store_be16(b.data() + ip_len, a.port);
+  p.address = std::span<const std::uint8_t>(b.data(), ip_len + 2);
   return p;
 }
 
 result<push_direct_paths_payload> push_direct_paths_payload::parse(reader& r) {
-  constexpr std::size_t min_record = 1 + 2 + 1 + 1;
   push_direct_paths_payload p;
   const std::size_t n = r.be16();
   if (!r.ok()) return bad_payload("PUSH_DIRECT_PATHS", "truncated count");
-  if (n > r.remaining() / min_record) {
+  if (n > r.remaining() / path_codec::min_len) {
     return bad_payload("PUSH_DIRECT_PATHS", std::to_string(n) + " paths cannot fit");
   }
-  p.paths.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    path x;
-    x.flags = r.u8();
-    const auto ext = r.bytes(r.be16());
-    x.address_type = r.u8();
-    const auto addr = r.bytes(r.u8());
-    if (!r.ok()) return bad_payload("PUSH_DIRECT_PATHS", "path " + std::to_string(i) + " truncated");
-    x.extension.assign(ext.begin(), ext.end());
-    x.address.assign(addr.begin(), addr.end());
-    p.paths.push_back(std::move(x));
-  }
+  p.paths = path_list::read(r, n);
+  if (!r.ok()) return bad_payload("PUSH_DIRECT_PATHS", "a path is truncated");
   return p;
 }
 
 void push_direct_paths_payload::emit(writer& w) const {
   w.be16(static_cast<std::uint16_t>(paths.size()));
-  for (const auto& x : paths) {
-    w.u8(x.flags);
-    w.be16(static_cast<std::uint16_t>(x.extension.size()));
-    w.bytes(x.extension);
-    w.u8(x.address_type);
-    w.u8(static_cast<std::uint8_t>(x.address.size()));
-    w.bytes(x.address);
-  }
+  paths.emit(w);
 }
 
-std::size_t push_direct_paths_payload::buffer_len() const {
-  std::size_t n = 2;
-  for (const auto& x : paths) n += 1 + 2 + x.extension.size() + 1 + 1 + x.address.size();
-  return n;
-}
+std::size_t push_direct_paths_payload::buffer_len() const { return 2 + paths.buffer_len(); }
 
 // ---- Dispatch ----
 

@@ -11,21 +11,8 @@ using internal::bad_payload;
 
 result<multicast_like_payload> multicast_like_payload::parse(reader& r) {
   multicast_like_payload p;
-  p.entries.reserve(r.remaining() / 18);
-  while (r.remaining() >= 18) {
-    entry e;
-    e.network_id = r.be64();
-    e.group = multicast_group::parse(r);
-    p.entries.push_back(e);
-  }
+  p.entries = entry_list::read_while_fits(r);
   return p;
-}
-
-void multicast_like_payload::emit(writer& w) const {
-  for (const auto& e : entries) {
-    w.be64(e.network_id);
-    e.group.emit(w);
-  }
 }
 
 result<multicast_gather_payload> multicast_gather_payload::parse(reader& r) {

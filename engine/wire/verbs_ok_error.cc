@@ -68,27 +68,22 @@ result<std::vector<world>> ok_hello::worlds() const {
 result<ok_whois> ok_whois::parse(reader& r) {
   ok_whois o;
   // Identities while a whole public identity could still fit; fewer bytes are left over.
-  while (r.remaining() >= crypto::identity::public_binary_bytes) {
-    auto id = read_identity(r);
+  // Each is checked here (for its error message); the list then decodes them as iterated.
+  reader probe = r;
+  std::size_t n = 0;
+  while (probe.remaining() >= identity_codec::min_len) {
+    auto id = read_identity(probe);
     if (!id.ok()) return bad_payload("OK(WHOIS)", id.message());
-    o.identities.push_back(std::move(id).value());
+    ++n;
   }
-  if (o.identities.empty()) return bad_payload("OK(WHOIS)", "no identity");
+  if (n == 0) return bad_payload("OK(WHOIS)", "no identity");
+  o.identities = identity_list::view(r.bytes(n * identity_codec::min_len), n);
   return o;
 }
 
-void ok_whois::emit(writer& w) const {
-  std::vector<std::uint8_t> b;
-  for (const auto& id : identities) {
-    b.clear();
-    id.serialize(b, false);
-    w.bytes(b);
-  }
-}
+void ok_whois::emit(writer& w) const { identities.emit(w); }
 
-std::size_t ok_whois::buffer_len() const {
-  return identities.size() * crypto::identity::public_binary_bytes;
-}
+std::size_t ok_whois::buffer_len() const { return identities.buffer_len(); }
 
 // ---- OK(ECHO), OK(EXT_FRAME), other ----
 
@@ -110,9 +105,8 @@ result<ok_multicast_gather> ok_multicast_gather::parse(reader& r) {
   o.total_known = r.be32();
   const std::size_t n = r.be16();
   if (!r.ok()) return bad_payload("OK(MULTICAST_GATHER)", "truncated");
-  if (!internal::read_addresses(r, n, o.members)) {
-    return bad_payload("OK(MULTICAST_GATHER)", "member list truncated");
-  }
+  o.members = address_list::read(r, n);
+  if (!r.ok()) return bad_payload("OK(MULTICAST_GATHER)", "member list truncated");
   return o;
 }
 
@@ -121,7 +115,7 @@ void ok_multicast_gather::emit(writer& w) const {
   group.emit(w);
   w.be32(total_known);
   w.be16(static_cast<std::uint16_t>(members.size()));
-  internal::write_addresses(w, members);
+  members.emit(w);
 }
 
 result<ok_multicast_frame> ok_multicast_frame::parse(reader& r) {
@@ -137,9 +131,8 @@ result<ok_multicast_frame> ok_multicast_frame::parse(reader& r) {
   if (o.flags & flag_gather_results) {
     o.total_known = r.be32();
     const std::size_t n = r.be16();
-    if (!r.ok() || !internal::read_addresses(r, n, o.members)) {
-      return bad_payload("OK(MULTICAST_FRAME)", "gather results truncated");
-    }
+    o.members = address_list::read(r, n);
+    if (!r.ok()) return bad_payload("OK(MULTICAST_FRAME)", "gather results truncated");
   }
   return o;
 }
@@ -152,14 +145,14 @@ void ok_multicast_frame::emit(writer& w) const {
   if (flags & flag_gather_results) {
     w.be32(total_known);
     w.be16(static_cast<std::uint16_t>(members.size()));
-    internal::write_addresses(w, members);
+    members.emit(w);
   }
 }
 
 std::size_t ok_multicast_frame::buffer_len() const {
   std::size_t n = 8 + 10 + 1;
   if (flags & flag_com) n += com.size();
-  if (flags & flag_gather_results) n += 4 + 2 + 5 * members.size();
+  if (flags & flag_gather_results) n += 4 + 2 + members.buffer_len();
   return n;
 }
 

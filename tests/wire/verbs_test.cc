@@ -180,6 +180,9 @@ TEST(VerbsVectors, CapturedPlanetParsesAsAWorld) {
 
 // ---- HELLO ----
 
+// Lists refer to caller-owned elements (wire_list.h), so the samples' elements live here.
+const std::vector<hello_payload::moon_ref> sample_moons = {{127, 0xdeadbeef, 5}, {127, 0x1234, 0}};
+
 hello_payload sample_hello() {
   hello_payload h;
   h.protocol_version = 12;
@@ -190,7 +193,7 @@ hello_payload sample_hello() {
   h.identity = earth_planet().roots[0].identity;
   h.destination = inet_address::v4({192, 0, 2, 1}, 9993);
   h.planet = hello_payload::planet_ref{world::earth_id, 1644592324813};
-  h.moons = std::vector<hello_payload::moon_ref>{{127, 0xdeadbeef, 5}, {127, 0x1234, 0}};
+  h.moons = sample_moons;
   return h;
 }
 
@@ -198,7 +201,7 @@ TEST(Hello, RoundTripsWithEveryOptionalPart) {
   hello_payload h = sample_hello();
   expect_round_trip(h);
   EXPECT_EQ(h.masked_offset(), 13u + 71 + 7 + 16);
-  h.moons = std::vector<hello_payload::moon_ref>{};
+  h.moons = hello_payload::moon_list{};
   expect_round_trip(h);
   h.moons.reset();
   expect_round_trip(h);
@@ -282,7 +285,9 @@ TEST(Ok, EveryBodyRoundTrips) {
   expect_round_trip(o);
 
   o.in_re_verb = 0x04;
-  o.body = ok_whois{{earth_planet().roots[0].identity, earth_planet().roots[1].identity}};
+  const std::vector<crypto::identity> ids = {earth_planet().roots[0].identity,
+                                             earth_planet().roots[1].identity};
+  o.body = ok_whois{ids};
   expect_round_trip(o);
   expect_prefixes_clean<ok_payload>(emit_payload(o), 9 + 71);
 
@@ -297,8 +302,8 @@ TEST(Ok, EveryBodyRoundTrips) {
   expect_prefixes_clean<ok_payload>(emit_payload(o), 17);
 
   o.in_re_verb = 0x0d;
-  o.body = ok_multicast_gather{0x8056c2e21c000001ULL, multicast_group::broadcast(), 9,
-                               {zt_address(0x1122334455), zt_address(0x0102030405)}};
+  const std::vector<zt_address> members = {zt_address(0x1122334455), zt_address(0x0102030405)};
+  o.body = ok_multicast_gather{0x8056c2e21c000001ULL, multicast_group::broadcast(), 9, members};
   expect_round_trip(o);
   expect_prefixes_clean<ok_payload>(emit_payload(o), 9 + 8 + 10 + 4 + 2 + 10);
 
@@ -309,7 +314,8 @@ TEST(Ok, EveryBodyRoundTrips) {
   mf.flags = ok_multicast_frame::flag_com | ok_multicast_frame::flag_gather_results;
   mf.com = com;
   mf.total_known = 3;
-  mf.members = {zt_address(0xaabbccddee)};
+  const std::vector<zt_address> mf_members = {zt_address(0xaabbccddee)};
+  mf.members = mf_members;
   o.in_re_verb = 0x0e;
   o.body = mf;
   expect_round_trip(o);
@@ -383,7 +389,8 @@ TEST(Error, BytesAfterDefinedFieldsAreLeftOver) {
 // ---- WHOIS, RENDEZVOUS ----
 
 TEST(WhoisRendezvous, RoundTrip) {
-  expect_round_trip(whois_payload{{zt_address(0xc7c3aa49cb), zt_address(0x3d55811c5e)}});
+  const std::vector<zt_address> whois = {zt_address(0xc7c3aa49cb), zt_address(0x3d55811c5e)};
+  expect_round_trip(whois_payload{whois});
   EXPECT_FALSE(parse_payload<whois_payload>(bytes{1, 2, 3, 4}).ok());
   auto p = parse_payload<whois_payload>(bytes{1, 2, 3, 4, 5, 6, 7});
   ASSERT_TRUE(p.ok());
@@ -448,8 +455,10 @@ TEST(Misc, EchoUserMessageRemoteTrace) {
 
 TEST(Multicast, LikeGatherFrame) {
   multicast_like_payload like;
-  like.entries = {{0x47017ef593c0ffeeULL, {mac_address::from_u64(0x01005e000001ULL), 0}},
-                  {0x47017ef593c0ffeeULL, multicast_group::for_arp({10, 1, 2, 3})}};
+  const std::vector<multicast_like_payload::entry> entries = {
+      {0x47017ef593c0ffeeULL, {mac_address::from_u64(0x01005e000001ULL), 0}},
+      {0x47017ef593c0ffeeULL, multicast_group::for_arp({10, 1, 2, 3})}};
+  like.entries = entries;
   expect_round_trip(like);
   bytes b = emit_payload(like);
   b.push_back(1);
@@ -593,11 +602,13 @@ TEST(NetworkCredentials, RoundTripsWithAllSectionsAndOlderForms) {
   const bytes com = make_com(0x01), cap = make_capability(), tag = make_tag(),
               rev = make_revocation(), coo = make_coo();
   network_credentials_payload p;
-  p.coms = {bytes_ref(com)};
-  p.capabilities = std::vector<bytes_ref>{cap, cap};
-  p.tags = std::vector<bytes_ref>{tag};
-  p.revocations = std::vector<bytes_ref>{rev};
-  p.certificates_of_ownership = std::vector<bytes_ref>{coo};
+  const std::vector<bytes_ref> coms = {com}, caps = {cap, cap}, tags = {tag}, revs = {rev},
+                               coos = {coo}, none;
+  p.coms = coms;
+  p.capabilities = caps;
+  p.tags = tags;
+  p.revocations = revs;
+  p.certificates_of_ownership = coos;
   expect_round_trip(p);
   const bytes all = emit_payload(p);
   expect_prefixes_clean<network_credentials_payload>(all, 0);
@@ -607,10 +618,10 @@ TEST(NetworkCredentials, RoundTripsWithAllSectionsAndOlderForms) {
   EXPECT_TRUE(parse_payload<network_credentials_payload>(bytes{}).ok());  // nothing to add
 
   // 1.14's usual form: one COM, then empty sections.
-  p.capabilities = std::vector<bytes_ref>{};
-  p.tags = std::vector<bytes_ref>{};
-  p.revocations = std::vector<bytes_ref>{};
-  p.certificates_of_ownership = std::vector<bytes_ref>{};
+  p.capabilities = none;
+  p.tags = none;
+  p.revocations = none;
+  p.certificates_of_ownership = none;
   expect_round_trip(p);
   EXPECT_EQ(emit_payload(p).size(), com.size() + 1 + 8);
   // Older senders: sections missing, or even the terminator.
@@ -632,17 +643,20 @@ TEST(NetworkCredentials, RoundTripsWithAllSectionsAndOlderForms) {
 // ---- PUSH_DIRECT_PATHS ----
 
 TEST(PushDirectPaths, RoundTripAndEndpoints) {
-  push_direct_paths_payload p;
-  p.paths.push_back(push_direct_paths_payload::path::from_endpoint(
+  std::vector<push_direct_paths_payload::path> paths;
+  paths.push_back(push_direct_paths_payload::path::from_endpoint(
       inet_address::v4({203, 0, 113, 5}, 9993)));
-  p.paths.push_back(push_direct_paths_payload::path::from_endpoint(
+  paths.push_back(push_direct_paths_payload::path::from_endpoint(
       inet_address::v6({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}, 21000),
       push_direct_paths_payload::flag_cluster_redirect));
   push_direct_paths_payload::path odd;
-  odd.extension = {1, 2};
+  const bytes ext = {1, 2};
+  odd.extension = ext;
   odd.address_type = 9;
   odd.address = {7, 7, 7};
-  p.paths.push_back(odd);
+  paths.push_back(odd);
+  push_direct_paths_payload p;
+  p.paths = paths;
   expect_round_trip(p);
   EXPECT_EQ(p.paths[0].endpoint(), inet_address::v4({203, 0, 113, 5}, 9993));
   EXPECT_EQ(p.paths[1].endpoint()->port, 21000);
@@ -650,6 +664,52 @@ TEST(PushDirectPaths, RoundTripAndEndpoints) {
   EXPECT_EQ(emit_payload(p).size(), 2u + (5 + 6) + (5 + 18) + (5 + 2 + 3));
   expect_prefixes_clean<push_direct_paths_payload>(emit_payload(p), emit_payload(p).size());
   EXPECT_FALSE(parse_payload<push_direct_paths_payload>(bytes{0xff, 0xff, 0, 0, 0, 4, 0}).ok());
+}
+
+// ---- wire_list: the parsed (view) and caller-owned forms behave alike ----
+
+static_assert(std::forward_iterator<address_list::iterator>);
+static_assert(std::ranges::forward_range<push_direct_paths_payload::path_list>);
+static_assert(std::ranges::forward_range<const hello_payload::moon_list>);
+
+TEST(WireList, ViewAndOwnedFormsAgree) {
+  std::vector<push_direct_paths_payload::path> paths = {
+      push_direct_paths_payload::path::from_endpoint(inet_address::v4({203, 0, 113, 5}, 9993)),
+      push_direct_paths_payload::path::from_endpoint(
+          inet_address::v6({0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3}, 443), 1)};
+  const bytes ext = {1, 2, 3};
+  paths[1].extension = ext;
+  push_direct_paths_payload p;
+  p.paths = paths;
+  EXPECT_FALSE(p.paths.is_view());
+  const bytes b = emit_payload(p);
+  auto q = parse_payload<push_direct_paths_payload>(b);
+  ASSERT_TRUE(q.ok()) << q.message();
+  const auto& l = q->value.paths;
+  EXPECT_TRUE(l.is_view());
+  EXPECT_EQ(l.wire_bytes().size(), b.size() - 2);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(std::ranges::distance(l), 2);
+  EXPECT_EQ(l.front(), paths[0]);
+  EXPECT_EQ(l[1], paths[1]);  // a walk: paths are self-delimiting
+  EXPECT_EQ(l[1].extension, bytes_ref(ext));
+  EXPECT_EQ(std::vector<push_direct_paths_payload::path>(l.begin(), l.end()), paths);
+
+  // Fixed-size elements index directly.
+  const std::vector<zt_address> a = {zt_address(1), zt_address(0x3d55811c5e), zt_address(3)};
+  const bytes wb = emit_payload(whois_payload{a});  // a parsed list views these bytes
+  auto w = parse_payload<whois_payload>(wb);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ(w->value.addresses[1], a[1]);
+  EXPECT_EQ(w->value.addresses[2], a[2]);
+
+  // Equality is by content: one element or the length differing makes lists unequal.
+  std::vector<zt_address> other = a;
+  other[2] = zt_address(4);
+  EXPECT_FALSE(w->value.addresses == address_list(other));
+  EXPECT_FALSE(w->value.addresses == address_list(std::span(a).first(2)));
+  EXPECT_TRUE(w->value.addresses == address_list(a));
+  EXPECT_TRUE(address_list() == address_list(std::span(a).first(0)));
 }
 
 // ---- Dispatch ----
