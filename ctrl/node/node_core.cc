@@ -1,0 +1,112 @@
+// Construction, the public entry points and reply matching.
+#include "ctrl/node/node_core.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace ztkit::ctrl {
+
+using wire::inet_address;
+
+namespace {
+std::uint64_t splitmix(std::uint64_t& x) {
+  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+node_core::node_core(crypto::identity self, node_sink& sink, node_config config,
+                     wire::world planet)
+    : config_(std::move(config)),
+      sink_(sink),
+      topo_(std::move(self), std::move(planet), config_.topo),
+      reasm_(wire::reassembly_config{}) {
+  std::uint64_t seed = config_.random_seed;
+  if (seed == 0) {
+    if (sodium_init() < 0) seed = 0x5eed;  // never happens in practice
+    else randombytes_buf(&seed, sizeof seed);
+  }
+  seed ^= address().value();
+  for (auto& w : rng_) w = splitmix(seed);
+  config_.mtu = std::clamp<std::size_t>(config_.mtu, wire::fragment_min_physical_mtu + 100,
+                                        wire::default_phys_mtu);
+}
+
+void node_core::expect_reply_to(std::uint64_t packet_id) {
+  const auto pid = static_cast<std::uint32_t>(packet_id >> 32);
+  const std::size_t bucket = pid & 0xff;
+  expect_[bucket][expect_next_[bucket]++ & 31] = pid;
+}
+
+bool node_core::expecting_reply_to(std::uint64_t packet_id) const {
+  const auto pid = static_cast<std::uint32_t>(packet_id >> 32);
+  const auto& b = expect_[pid & 0xff];
+  return std::find(b.begin(), b.end(), pid) != b.end() && pid != 0;
+}
+
+std::vector<inet_address> node_core::external_addresses(std::int64_t now) const {
+  std::vector<inet_address> out;
+  for (auto it = external_.rbegin(); it != external_.rend(); ++it) {
+    if (now - it->at >= 600000) continue;  // SelfAwareness entries live 600 s
+    if (std::find(out.begin(), out.end(), it->address) == out.end()) out.push_back(it->address);
+  }
+  return out;
+}
+
+bool node_core::send_verb(std::int64_t now, zt_address to, wire::verb v,
+                          std::span<const std::uint8_t> payload, bool compress) {
+  if (to == address() || to.reserved()) return false;
+  if (peer* p = topo_.get(to)) return send_to_peer(now, *p, v, payload, false, compress);
+  if (payload.size() + wire::packet_min_length > wire::packet_max_length) return false;
+  // Switch::send: unknown destination -> queue (oldest evicted) and WHOIS.
+  if (tx_queue_.size() >= config_.whois_queue_size) {
+    tx_queue_.pop_front();
+    ++counters_.tx_queue_dropped;
+  }
+  tx_queue_.push_back({now, to, v, compress, {payload.begin(), payload.end()}});
+  ++counters_.tx_queued_unknown;
+  request_whois(now, to, false);
+  return true;
+}
+
+bool node_core::send_user_message(std::int64_t now, zt_address to, std::uint64_t type,
+                                  std::span<const std::uint8_t> data) {
+  wire::user_message_payload m;
+  m.type_id = type;
+  m.data = data;
+  auto bytes = wire::emit_payload(m);
+  return send_verb(now, to, wire::verb::user_message, bytes);
+}
+
+bool node_core::send_echo(std::int64_t now, zt_address to) {
+  std::uint8_t ts[8];
+  wire::store_be64(ts, static_cast<std::uint64_t>(now));
+  if (to == address() || to.reserved()) return false;
+  if (peer* p = topo_.get(to)) return send_to_peer(now, *p, wire::verb::echo, ts, true, false);
+  return send_verb(now, to, wire::verb::echo, ts);
+}
+
+bool node_core::send_push_direct_paths(std::int64_t now, zt_address to) {
+  peer* p = topo_.get(to);
+  if (!p) return false;
+  push_direct_paths_to(now, *p);
+  return true;
+}
+
+void node_core::note_trust_established(std::int64_t now, zt_address a) {
+  if (peer* p = topo_.get(a)) {
+    p->last_trust_established = now;
+    p->last_nontrivial_receive = now;
+  }
+}
+
+std::uint64_t node_core::trusted_path_id(const inet_address& from) const {
+  for (const auto& [addr, id] : config_.trusted_paths)
+    if (ips_equal(addr, from)) return id;
+  return 0;
+}
+
+}  // namespace ztkit::ctrl
