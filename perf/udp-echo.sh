@@ -2,7 +2,9 @@
 # UDP echo over loopback (issue 5): io_uring backend, epoll + mmsg backend and a naive
 # recvfrom/sendto loop, 64- and 1400-byte datagrams, in one run. Builds ztkit_udp_echo in
 # Release and prints a Markdown table for perf/RESULTS.md.
-#   perf/udp-echo.sh [build-dir] [-- ztkit_udp_echo options: --seconds S --window W ...]
+#   perf/udp-echo.sh [build-dir] [-- ztkit_udp_echo options: --seconds S --window W --batch B
+#                     --reps N --sizes 64,1400 --cases naive,epoll,epoll+gso,io_uring,io_uring+gso,...]
+# "+gso" cases: UDP GSO sends and GRO receive on both ends; "@N" after a case: N io_uring ring entries.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${1:-$root/build-perf}"

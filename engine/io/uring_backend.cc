@@ -159,7 +159,8 @@ status uring_backend::open(const socket_options& options) {
       }
     }
   }
-  lend_target_ = std::min<std::size_t>(cfg_.buf_ring_entries, std::max<std::size_t>(1, cap / 2));
+  const std::size_t by_bytes = std::max<std::size_t>(4, cfg_.lend_bytes / std::max<std::size_t>(1, pool_.slab_size()));
+  lend_target_ = std::min({std::size_t{cfg_.buf_ring_entries}, std::max<std::size_t>(1, cap / 2), by_bytes});
   in_ring_ = 0;
   const std::uint32_t ctrl = sock_.gro ? rx_ctrl_bytes : 0;
   rx_header_ = sizeof(io_uring_recvmsg_out) + rx_name_bytes + ctrl;

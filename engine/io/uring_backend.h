@@ -16,6 +16,7 @@
 #include <liburing.h>
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -28,6 +29,11 @@ namespace ztkit::io {
 struct uring_config {
   unsigned sq_entries = 1024;       // submission queue; the completion queue is 4x
   unsigned buf_ring_entries = 1024; // most slabs lent to the kernel at once (power of two)
+  // Most slab bytes lent at once (at least 4 slabs). The ring is consumed in FIFO order, so
+  // lending more than the caches hold makes every receive land in cold memory: with 66 KiB
+  // GRO slabs a 256-slab ring (17 MB) measured ~15% slower in the UDP echo than 16-32 slabs.
+  // The default keeps 1024 slabs of 2 KiB.
+  std::size_t lend_bytes = 2 << 20;
   unsigned tx_slots = 1024;         // sends queued or in flight
   unsigned single_shot_ops = 32;    // receives kept armed in single-shot mode
   // IORING_SETUP_SINGLE_ISSUER | DEFER_TASKRUN: faster, but then open(), poll(), flush(),
@@ -55,6 +61,8 @@ class uring_backend final : public backend {
   bool multishot() const { return mode_ == rx_mode::multishot; }
   bool gso() const { return gso_; }
   bool gro() const { return sock_.gro; }
+  // Slabs lent to the kernel's provided-buffer ring right now.
+  std::size_t lent() const { return in_ring_; }
 
   // Whether io_uring works in this process (queue_init succeeds); the reason when not.
   static status probe();

@@ -438,6 +438,59 @@ TEST(make_backend, automatic_and_explicit_kinds) {
   }
 }
 
+// The provided-buffer ring lends at most lend_bytes of slabs (FIFO over a large ring means
+// cold caches), at least 4, and still receives everything when more arrive than it lends.
+TEST(uring_lend, bytes_cap_the_slabs_lent_to_the_kernel) {
+  if (!uring_backend::probe().ok()) GTEST_SKIP() << "no io_uring";
+  buffer_pool big({.slab_size = 66 * 1024, .count = 128, .headroom = 128});
+  uring_backend a(big);
+  socket_options o;
+  o.bind = inet_address::v4({127, 0, 0, 1}, 0);
+  ASSERT_TRUE(a.open(o).ok());
+  if (!a.multishot()) GTEST_SKIP() << "single-shot receive: no provided-buffer ring";
+  EXPECT_TRUE(a.gro());
+  const std::size_t want = (std::size_t{2} << 20) / (66 * 1024);  // 31, not 64 (half the pool)
+  EXPECT_EQ(a.lent(), want);
+  EXPECT_EQ(big.available(), big.capacity() - want);
+
+  buffer_pool small({.slab_size = 2048, .count = 4096, .headroom = 128});
+  uring_backend b(small);  // 2 KiB slabs: the ring's 1024 entries, as before the cap
+  ASSERT_TRUE(b.open(o).ok());
+  EXPECT_EQ(b.lent(), 1024u);
+
+  // Four slabs lent, 40 datagrams sent: the ring runs dry and refills; none is lost.
+  buffer_pool tiny_pool({.slab_size = 2048, .count = 64, .headroom = 128});
+  uring_config c;
+  c.lend_bytes = 0;
+  uring_backend r(tiny_pool, c);
+  ASSERT_TRUE(r.open(o).ok());
+  EXPECT_EQ(r.lent(), 4u);
+  buffer_pool sp({});
+  epoll_backend s(sp);
+  ASSERT_TRUE(s.open(o).ok());
+  for (std::size_t i = 0; i < 40; ++i) {
+    buf::packet_buffer p = sp.get();
+    ASSERT_TRUE(p);
+    std::memset(p.append(100), static_cast<int>(i), 100);
+    ASSERT_TRUE(s.send({std::move(p), r.local_address(), 0}));
+  }
+  s.flush();
+  std::size_t got = 0;
+  rx_datagram rx[8];
+  const auto deadline = std::chrono::steady_clock::now() + 2s;
+  while (got < 40 && std::chrono::steady_clock::now() < deadline) {
+    const std::size_t n = r.poll(rx, 100'000'000);
+    for (std::size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(rx[i].buffer.size(), 100u);
+      rx[i].buffer = {};
+    }
+    got += n;
+  }
+  EXPECT_EQ(got, 40u);
+  EXPECT_EQ(r.counters().rx_dropped_no_buffer, 0u);
+  EXPECT_LE(r.lent(), 4u);
+}
+
 TEST(socket_errors, name_the_address_and_the_reason) {
   buffer_pool pool({});
   epoll_backend a(pool), b(pool);
