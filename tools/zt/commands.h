@@ -8,4 +8,9 @@ namespace ztkit::tools {
 // `zt selfcheck`: crypto known-answer tests and a speed summary. Sets `exit_code`.
 void add_selfcheck_command(CLI::App& app, int& exit_code);
 
+// `zt root`: write a single-root planet naming this node, then serve as that root.
+void add_root_command(CLI::App& app, int& exit_code);
+// `zt node`: join a planet, optionally send a USER_MESSAGE / ECHOs, print what arrives.
+void add_node_command(CLI::App& app, int& exit_code);
+
 }  // namespace ztkit::tools

@@ -8,6 +8,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   ztkit::tools::add_selfcheck_command(app, exit_code);
+  ztkit::tools::add_root_command(app, exit_code);
+  ztkit::tools::add_node_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -1,0 +1,241 @@
+#include "ctrl/runtime/node_runner.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+
+#include "ctrl/node/peer.h"
+
+namespace ztkit::ctrl {
+
+namespace {
+
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr std::size_t rx_batch = 64;
+constexpr std::int64_t echo_memory_ms = 120'000;  // forget unanswered ECHOs after 2 minutes
+
+}  // namespace
+
+// The node_sink: queues datagrams on the backend (flushed by the loop) and turns events into
+// runner_events.
+class node_runner::sink final : public node_sink {
+ public:
+  explicit sink(node_runner& r) : r_(r) {}
+
+  void send(socket_id, const wire::inet_address& to, std::span<const std::uint8_t> bytes,
+            unsigned ttl) override {
+    if (ttl != 0) ++r_.counters_.ttl_ignored;
+    buf::packet_buffer b = r_.pool_.get();
+    if (!b || b.tailroom() < bytes.size()) {
+      ++r_.counters_.tx_no_buffer;
+      return;
+    }
+    std::memcpy(b.append(bytes.size()), bytes.data(), bytes.size());
+    r_.backend_->send(io::tx_datagram{std::move(b), to, 0});
+  }
+
+  void on_peer_online(zt_address a) override { emit(runner_event::kind::peer_online, a); }
+  void on_peer_offline(zt_address a) override { emit(runner_event::kind::peer_offline, a); }
+  void on_path_learned(zt_address a, socket_id, const wire::inet_address& at) override {
+    runner_event e = make(runner_event::kind::path_learned, a);
+    e.address = at;
+    r_.emit(std::move(e));
+  }
+  void on_path_lost(zt_address a, socket_id, const wire::inet_address& at) override {
+    runner_event e = make(runner_event::kind::path_lost, a);
+    e.address = at;
+    r_.emit(std::move(e));
+  }
+  void on_online(bool on) override {
+    runner_event e = make(runner_event::kind::online, zt_address());
+    e.flag = on;
+    r_.emit(std::move(e));
+  }
+  void on_user_message(zt_address from, std::uint64_t type,
+                       std::span<const std::uint8_t> data) override {
+    runner_event e = make(runner_event::kind::user_message, from);
+    e.type = type;
+    e.data.assign(data.begin(), data.end());
+    r_.emit(std::move(e));
+  }
+  void on_echo_reply(zt_address from, std::int64_t rtt_ms) override {
+    runner_event e = make(runner_event::kind::echo_reply, from);
+    e.rtt_ms = rtt_ms;
+    // The ECHO carried our clock: now - rtt is when it was sent.
+    auto it = r_.echo_sent_.find(now - rtt_ms);
+    if (it != r_.echo_sent_.end()) {
+      e.direct = it->second;
+      r_.echo_sent_.erase(it);
+    }
+    r_.emit(std::move(e));
+  }
+  void on_external_address(zt_address reporter, const wire::inet_address& address,
+                           bool trusted) override {
+    runner_event e = make(runner_event::kind::external_address, reporter);
+    e.address = address;
+    e.flag = trusted;
+    r_.emit(std::move(e));
+  }
+  void on_identity_collision(zt_address a) override {
+    emit(runner_event::kind::identity_collision, a);
+  }
+  void on_fatal_identity_collision(zt_address upstream) override {
+    emit(runner_event::kind::fatal_identity_collision, upstream);
+    r_.request_stop();
+  }
+  void on_error_received(zt_address from, const wire::error_payload& err) override {
+    runner_event e = make(runner_event::kind::error_received, from);
+    e.type = static_cast<std::uint64_t>(err.code);
+    r_.emit(std::move(e));
+  }
+
+  std::int64_t now = 0;  // the time of the call into the core in progress
+
+ private:
+  static runner_event make(runner_event::kind k, zt_address a) {
+    runner_event e;
+    e.what = k;
+    e.peer = a;
+    return e;
+  }
+  void emit(runner_event::kind k, zt_address a) {
+    runner_event e = make(k, a);
+    r_.emit(std::move(e));
+  }
+  node_runner& r_;
+};
+
+node_runner::node_runner(node_runner_config cfg)
+    : cfg_(std::move(cfg)), pool_(buf::buffer_pool::config{.slab_size = 2048, .count = 2048}) {
+  cfg_.tick_interval_ms = std::clamp<std::int64_t>(cfg_.tick_interval_ms, 10, 500);
+  wall_base_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  steady_base_ns_ = steady_ns();
+}
+
+std::int64_t node_runner::now_ms() const {
+  return wall_base_ms_ + (steady_ns() - steady_base_ns_) / 1'000'000;
+}
+
+result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
+                                                        node_runner_config cfg) {
+  if (!self.has_private())
+    return error{errc::invalid_argument, "node_runner: the identity has no private key"};
+  std::unique_ptr<node_runner> r(new node_runner(std::move(cfg)));
+  auto be = io::make_backend(r->cfg_.backend, r->pool_);
+  if (!be.ok()) return error{be.code(), be.message()};
+  r->backend_ = std::move(*be);
+  // One socket, no GRO/GSO: the core sees one datagram at a time and sends one at a time.
+  io::socket_options so = r->cfg_.socket;
+  so.gro = false;
+  so.gso = false;
+  if (status s = r->backend_->open(so); !s.ok()) return error{s.code(), s.message()};
+  r->local_ = r->backend_->local_address();
+  r->address_ = self.address();
+  r->sink_ = std::make_unique<sink>(*r);
+  r->core_ = std::make_unique<node_core>(std::move(self), *r->sink_, r->cfg_.node, r->cfg_.planet);
+  r->thread_ = std::thread([p = r.get()] { p->run(); });
+  return r;
+}
+
+node_runner::~node_runner() { stop(); }
+
+void node_runner::request_stop() {
+  stop_requested_.store(true);
+  if (backend_) backend_->wake();
+}
+
+void node_runner::stop() {
+  request_stop();
+  if (thread_.joinable()) thread_.join();
+  if (backend_) backend_->close();
+  stopped_.store(true);
+}
+
+void node_runner::post(std::function<void(node_core&, std::int64_t)> fn) {
+  {
+    std::lock_guard lock(mu_);
+    commands_.push_back(std::move(fn));
+  }
+  backend_->wake();
+}
+
+void node_runner::send_user_message(zt_address to, std::uint64_t type,
+                                    std::vector<std::uint8_t> data) {
+  post([to, type, data = std::move(data)](node_core& core, std::int64_t now) {
+    core.send_user_message(now, to, type, data);
+  });
+}
+
+void node_runner::send_echo(zt_address to) {
+  post([this, to](node_core& core, std::int64_t now) {
+    const peer* p = core.topo().get(to);
+    const bool direct = p != nullptr && p->best_path(now) != nullptr;
+    // Two ECHOs in one ms would share a timestamp; the later one's path wins (harmless).
+    echo_sent_[now] = direct;
+    core.send_echo(now, to);
+  });
+}
+
+void node_runner::emit(runner_event&& e) {
+  if (cfg_.on_event) cfg_.on_event(e);
+}
+
+void node_runner::run() {
+  std::array<io::rx_datagram, rx_batch> rx;
+  std::vector<std::function<void(node_core&, std::int64_t)>> commands;
+  std::int64_t next_tick = now_ms();
+  while (!stop_requested_.load()) {
+    ++counters_.iterations;
+    std::int64_t now = now_ms();
+    sink_->now = now;
+    if (now >= next_tick) {
+      core_->on_tick(now);
+      ++counters_.ticks;
+      next_tick = now + cfg_.tick_interval_ms;
+      // Forget ECHOs that were never answered.
+      while (!echo_sent_.empty() && echo_sent_.begin()->first < now - echo_memory_ms)
+        echo_sent_.erase(echo_sent_.begin());
+    }
+    {
+      std::lock_guard lock(mu_);
+      commands.swap(commands_);
+    }
+    for (auto& fn : commands) {
+      ++counters_.commands;
+      fn(*core_, now);
+    }
+    commands.clear();
+    backend_->flush();
+    if (stop_requested_.load()) break;
+
+    const std::int64_t wait_ms = std::max<std::int64_t>(0, next_tick - now_ms());
+    const std::size_t n = backend_->poll(rx, wait_ms * 1'000'000);
+    now = now_ms();
+    sink_->now = now;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto bytes = std::span<const std::uint8_t>(rx[i].buffer.bytes());
+      if (rx[i].segment_size != 0) {  // GRO (asked off, but be safe): one datagram at a time
+        for (std::size_t off = 0; off < bytes.size(); off += rx[i].segment_size)
+          core_->on_datagram(now, 0, rx[i].from,
+                             bytes.subspan(off, std::min<std::size_t>(rx[i].segment_size,
+                                                                      bytes.size() - off)));
+      } else {
+        core_->on_datagram(now, 0, rx[i].from, bytes);
+      }
+      rx[i].buffer = buf::packet_buffer();
+    }
+    backend_->flush();
+  }
+  backend_->flush();
+  stopped_.store(true);
+}
+
+}  // namespace ztkit::ctrl

@@ -1,0 +1,141 @@
+// node_runner: one node_core on one real UDP socket (the engine's io backend, io_uring or epoll),
+// driven by a thread of its own. The loop polls the socket with a timeout equal to the time left
+// until the next tick (ticks every tick_interval_ms <= 500 ms; no fixed sleeps), hands every
+// received datagram to node_core::on_datagram, runs on_tick when due, and flushes the datagrams
+// the core asked to send once per iteration.
+//
+// Commands from other threads (send a USER_MESSAGE, an ECHO, or any function of the core) go
+// through a small mutex-protected queue plus backend::wake(): this is the control path, not the
+// data path. Events are delivered to `on_event` ON THE RUNNER THREAD: keep the callback short.
+//
+// Hole punching: the backend has no per-datagram TTL and exposes no socket handle, so the
+// 4-byte hole-punch datagram (for which the core asks TTL 2) goes out with the socket's default
+// TTL. node_sink allows this (the punch travels further; harmless); the count of such sends is
+// in counters().ttl_ignored.
+//
+// Until the public node API (issue 10) exists, tools/zt uses this library directly.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ctrl/node/node_core.h"
+#include "engine/base/result.h"
+#include "engine/buf/packet_buffer.h"
+#include "engine/crypto/identity.h"
+#include "engine/io/backend.h"
+#include "engine/wire/world.h"
+
+namespace ztkit::ctrl {
+
+struct runner_event {
+  enum class kind {
+    online,            // flag: node-level online (an upstream heard within 500 s) or not
+    peer_online,       // peer
+    peer_offline,      // peer
+    path_learned,      // peer, address
+    path_lost,         // peer, address
+    user_message,      // peer (sender), type, data
+    echo_reply,        // peer, rtt_ms, direct
+    external_address,  // peer (reporter), address, flag (trusted)
+    identity_collision,        // peer (the address claimed with another key)
+    fatal_identity_collision,  // peer (the upstream): the runner stops itself
+    error_received,    // peer, type (the error code)
+  };
+  kind what = kind::online;
+  zt_address peer;
+  std::uint64_t type = 0;
+  std::vector<std::uint8_t> data;
+  std::int64_t rtt_ms = 0;
+  // echo_reply: whether the ECHO went out on a direct path to the peer (false: relayed by an
+  // upstream). Judged when the ECHO was sent (its timestamp identifies it in the reply).
+  bool direct = false;
+  bool flag = false;
+  wire::inet_address address;
+};
+
+struct node_runner_config {
+  io::socket_options socket;  // socket.bind: where to listen (port 0: the kernel picks)
+  io::backend_kind backend = io::backend_kind::automatic;
+  node_config node;
+  wire::world planet = wire::earth_planet();
+  std::int64_t tick_interval_ms = 250;  // clamped to [10, 500]
+  std::function<void(const runner_event&)> on_event;  // runner thread
+};
+
+struct runner_counters {
+  std::uint64_t iterations = 0;
+  std::uint64_t ticks = 0;
+  std::uint64_t tx_no_buffer = 0;  // pool empty or datagram larger than a slab: dropped
+  std::uint64_t ttl_ignored = 0;   // sends for which the core asked a TTL we cannot set
+  std::uint64_t commands = 0;
+};
+
+class node_runner {
+ public:
+  // Opens the socket and starts the thread. `self` must hold its private key.
+  static result<std::unique_ptr<node_runner>> start(crypto::identity self, node_runner_config cfg);
+
+  ~node_runner();
+  node_runner(const node_runner&) = delete;
+  node_runner& operator=(const node_runner&) = delete;
+
+  // Stops the thread and closes the socket. Idempotent; the destructor calls it. Must not be
+  // called from on_event (the runner thread): use request_stop() there.
+  void stop();
+  // Asks the thread to stop at its next iteration (any thread, including the runner's).
+  void request_stop();
+  // False once the thread has left its loop (stop(), request_stop(), fatal identity collision).
+  bool running() const { return !stopped_.load(); }
+
+  zt_address address() const { return address_; }
+  const wire::inet_address& local_address() const { return local_; }
+  std::string_view backend_name() const { return backend_->name(); }
+
+  // ---- Commands (any thread; run on the runner thread at its next iteration) ----
+  void send_user_message(zt_address to, std::uint64_t type, std::vector<std::uint8_t> data);
+  void send_echo(zt_address to);
+  // Runs `fn` on the runner thread with the core and the current time.
+  void post(std::function<void(node_core&, std::int64_t now)> fn);
+
+  // Runner-thread state; read only from on_event or a posted function (or after stop()).
+  const runner_counters& counters() const { return counters_; }
+
+  // The runner's clock: ms since the epoch at start, advancing monotonically.
+  std::int64_t now_ms() const;
+
+ private:
+  class sink;
+  node_runner(node_runner_config cfg);
+  void run();
+  void emit(runner_event&& e);
+
+  node_runner_config cfg_;
+  buf::buffer_pool pool_;
+  std::unique_ptr<io::backend> backend_;
+  std::unique_ptr<sink> sink_;
+  std::unique_ptr<node_core> core_;
+  zt_address address_;
+  wire::inet_address local_;
+  std::int64_t wall_base_ms_ = 0;
+  std::int64_t steady_base_ns_ = 0;
+
+  std::mutex mu_;
+  std::vector<std::function<void(node_core&, std::int64_t)>> commands_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> stopped_{false};
+  std::thread thread_;
+
+  // Runner thread only.
+  runner_counters counters_;
+  std::map<std::int64_t, bool> echo_sent_;  // send time -> direct
+};
+
+}  // namespace ztkit::ctrl

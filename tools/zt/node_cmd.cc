@@ -1,0 +1,371 @@
+// `zt root` and `zt node`: a self-hosted root and a node joining its planet, on real UDP.
+// They use ctrl/runtime (node_runner, root_planet) directly: the public node API (issue 10,
+// include/ztkit/) does not exist yet; once it does, these commands move onto it.
+#include <csignal>
+#include <chrono>
+#include <condition_variable>
+#include <array>
+#include <cstdio>
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "ctrl/runtime/node_runner.h"
+#include "ctrl/runtime/root_planet.h"
+#include "ctrl/state/state_dir.h"
+#include "tools/zt/commands.h"
+
+namespace ztkit::tools {
+
+namespace {
+
+volatile std::sig_atomic_t g_signalled = 0;
+extern "C" void on_signal(int) { g_signalled = 1; }
+
+void install_signal_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// "1.2.3.4:9993", "[::1]:9993", or the "IP/port" form.
+std::optional<wire::inet_address> parse_endpoint(const std::string& s) {
+  if (s.find('/') != std::string::npos) return wire::inet_address::from_string(s);
+  std::string ip, port;
+  if (!s.empty() && s.front() == '[') {
+    const auto close = s.find(']');
+    if (close == std::string::npos || close + 1 >= s.size() || s[close + 1] != ':') return {};
+    ip = s.substr(1, close - 1);
+    port = s.substr(close + 2);
+  } else {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || s.find(':') != colon) return {};
+    ip = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+    return {};
+  const unsigned long p = std::stoul(port);
+  if (p > 65535) return {};
+  return wire::inet_address::from_string(ip + "/" + port);
+}
+
+CLI::Validator endpoint_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return parse_endpoint(s) ? std::string() : "not ADDR:PORT (e.g. 127.0.0.1:9993): " + s;
+      },
+      "ADDR:PORT");
+}
+
+CLI::Validator address_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return zt_address::parse(s) ? std::string() : "not a 10-hex-digit ZeroTier address: " + s;
+      },
+      "ADDR");
+}
+
+std::string endpoint_string(const wire::inet_address& a) {
+  std::string s = a.to_string();  // "IP/port"
+  const auto slash = s.rfind('/');
+  if (slash == std::string::npos) return s;
+  std::string ip = s.substr(0, slash);
+  if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
+  return ip + ":" + s.substr(slash + 1);
+}
+
+void say(const std::string& line) {
+  std::fputs(line.c_str(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+std::string printable(std::span<const std::uint8_t> data) {
+  std::string out;
+  for (std::uint8_t c : data) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '.';
+  return out;
+}
+
+std::string describe(const ctrl::runner_event& e) {
+  using k = ctrl::runner_event::kind;
+  switch (e.what) {
+    case k::online: return e.flag ? "online" : "offline";
+    case k::peer_online: return "peer-online " + e.peer.to_string();
+    case k::peer_offline: return "peer-offline " + e.peer.to_string();
+    case k::path_learned:
+      return fmt::format("path-learned {} {}", e.peer.to_string(), endpoint_string(e.address));
+    case k::path_lost:
+      return fmt::format("path-lost {} {}", e.peer.to_string(), endpoint_string(e.address));
+    case k::user_message:
+      return fmt::format("user-message from {} type {}: {}", e.peer.to_string(), e.type,
+                         printable(e.data));
+    case k::echo_reply:
+      return fmt::format("echo {} rtt {} ms path {}", e.peer.to_string(), e.rtt_ms,
+                         e.direct ? "direct" : "relayed");
+    case k::external_address:
+      return fmt::format("external-address {} (reported by {}{})", endpoint_string(e.address),
+                         e.peer.to_string(), e.flag ? ", upstream" : "");
+    case k::identity_collision: return "identity-collision " + e.peer.to_string();
+    case k::fatal_identity_collision:
+      return "fatal: upstream " + e.peer.to_string() +
+             " says our address is taken; make a new identity";
+    case k::error_received: return fmt::format("error from {} code {}", e.peer.to_string(), e.type);
+  }
+  return "event";
+}
+
+// Events from the runner thread, consumed by the main thread.
+struct event_queue {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<ctrl::runner_event> q;
+  void push(const ctrl::runner_event& e) {
+    {
+      std::lock_guard lock(mu);
+      q.push_back(e);
+    }
+    cv.notify_one();
+  }
+  // Waits up to `ms` for an event.
+  std::optional<ctrl::runner_event> pop(std::int64_t ms) {
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return !q.empty(); });
+    if (q.empty()) return std::nullopt;
+    auto e = std::move(q.front());
+    q.pop_front();
+    return e;
+  }
+};
+
+result<crypto::identity> open_identity(const std::string& dir, std::optional<ctrl::state_dir>& sd) {
+  auto opened = ctrl::state_dir::open(dir);
+  if (!opened.ok()) return error{opened.code(), opened.message()};
+  sd.emplace(std::move(*opened));
+  return sd->load_or_create_identity();
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<io::backend_kind> parse_backend(const std::string& s) {
+  if (s == "auto") return io::backend_kind::automatic;
+  if (s == "epoll") return io::backend_kind::epoll;
+  if (s == "io_uring") return io::backend_kind::io_uring;
+  return std::nullopt;
+}
+
+}  // namespace
+
+void add_root_command(CLI::App& app, int& exit_code) {
+  struct options {
+    std::string state;
+    std::string listen;
+    std::string endpoint;
+    std::string backend = "auto";
+    bool allow_loopback = false;
+  };
+  auto o = std::make_shared<options>();
+  CLI::App* cmd = app.add_subcommand(
+      "root", "Run a self-hosted root: write a planet naming this node as its single root, "
+              "then serve (relay, RENDEZVOUS) until SIGINT/SIGTERM");
+  cmd->add_option("--state", o->state, "State folder (identity, root.world.secret, planet)")
+      ->required();
+  cmd->add_option("--listen", o->listen, "UDP address to listen on")
+      ->required()
+      ->check(endpoint_validator());
+  cmd->add_option("--endpoint", o->endpoint,
+                  "Stable endpoint written in the planet (default: the --listen address)")
+      ->check(endpoint_validator());
+  cmd->add_flag("--allow-loopback", o->allow_loopback,
+                "Accept loopback paths (tests and demos on one machine)");
+  cmd->add_option("--backend", o->backend, "I/O backend")
+      ->check(CLI::IsMember({"auto", "epoll", "io_uring"}));
+  cmd->callback([o, &exit_code] {
+    const auto listen = *parse_endpoint(o->listen);
+    const auto endpoint = o->endpoint.empty() ? listen : *parse_endpoint(o->endpoint);
+    if (endpoint.port == 0 || endpoint.ip == std::array<std::uint8_t, 16>{}) {
+      std::fprintf(stderr,
+                   "zt root: the planet's endpoint %s must name a concrete address and port "
+                   "(give --endpoint)\n",
+                   endpoint_string(endpoint).c_str());
+      exit_code = 1;
+      return;
+    }
+    std::optional<ctrl::state_dir> sd;
+    auto id = open_identity(o->state, sd);
+    if (!id.ok()) {
+      std::fprintf(stderr, "zt root: %s\n", id.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    auto planet = ctrl::make_root_planet(*sd, *id, {endpoint}, static_cast<std::uint64_t>(wall_ms()));
+    if (!planet.ok()) {
+      std::fprintf(stderr, "zt root: %s\n", planet.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    install_signal_handlers();
+    event_queue events;
+    ctrl::node_runner_config cfg;
+    cfg.socket.bind = listen;
+    cfg.backend = *parse_backend(o->backend);
+    cfg.node.paths.allow_loopback = o->allow_loopback;
+    cfg.planet = *planet;
+    cfg.on_event = [&events](const ctrl::runner_event& e) { events.push(e); };
+    auto runner = ctrl::node_runner::start(*id, std::move(cfg));
+    if (!runner.ok()) {
+      std::fprintf(stderr, "zt root: %s\n", runner.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    say("planet " + sd->planet_path().string());
+    say("root " + (*runner)->address().to_string() + " at " + endpoint_string(endpoint));
+    say("listening " + endpoint_string((*runner)->local_address()) + " (" +
+        std::string((*runner)->backend_name()) + ")");
+    while (!g_signalled && (*runner)->running()) {
+      if (auto e = events.pop(200)) say(describe(*e));
+    }
+    (*runner)->stop();
+    say("stopped");
+  });
+}
+
+void add_node_command(CLI::App& app, int& exit_code) {
+  struct options {
+    std::string state;
+    std::string planet;
+    std::string listen = "0.0.0.0:0";
+    std::string backend = "auto";
+    bool allow_loopback = false;
+    std::string send_to;
+    std::string message;
+    std::uint64_t message_type = 1;
+    std::string echo;
+    bool until_direct = false;
+    std::int64_t echo_interval_ms = 1000;
+    bool exit_on_message = false;
+    std::int64_t wait_ms = 0;
+  };
+  auto o = std::make_shared<options>();
+  CLI::App* cmd = app.add_subcommand(
+      "node", "Join a planet (e.g. one written by `zt root`), optionally send a USER_MESSAGE "
+              "or ECHO, and print what arrives");
+  cmd->add_option("--state", o->state, "State folder (identity)")->required();
+  cmd->add_option("--planet", o->planet, "Planet file to join")->required();
+  cmd->add_option("--listen", o->listen, "UDP address to listen on (port 0: any)")
+      ->check(endpoint_validator());
+  cmd->add_flag("--allow-loopback", o->allow_loopback,
+                "Accept loopback paths (tests and demos on one machine)");
+  cmd->add_option("--backend", o->backend, "I/O backend")
+      ->check(CLI::IsMember({"auto", "epoll", "io_uring"}));
+  auto* send_to = cmd->add_option("--send-to", o->send_to, "Send a USER_MESSAGE to this node")
+                      ->check(address_validator());
+  auto* message = cmd->add_option("--message", o->message, "The USER_MESSAGE text");
+  send_to->needs(message);
+  message->needs(send_to);
+  cmd->add_option("--message-type", o->message_type, "The USER_MESSAGE type");
+  auto* echo = cmd->add_option("--echo", o->echo, "Send ECHOs to this node and print the RTT")
+                   ->check(address_validator());
+  cmd->add_flag("--until-direct", o->until_direct,
+                "With --echo: keep echoing until a reply over a direct path")
+      ->needs(echo);
+  cmd->add_option("--echo-interval-ms", o->echo_interval_ms, "Time between ECHOs")
+      ->check(CLI::Range(std::int64_t{10}, std::int64_t{60000}));
+  cmd->add_flag("--exit-on-message", o->exit_on_message, "Exit after the first USER_MESSAGE");
+  cmd->add_option("--wait-ms", o->wait_ms,
+                  "Exit after this long (0: run until SIGINT/SIGTERM or the expected event)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400'000}));
+  cmd->callback([o, &exit_code] {
+    std::optional<ctrl::state_dir> sd;
+    auto id = open_identity(o->state, sd);
+    if (!id.ok()) {
+      std::fprintf(stderr, "zt node: %s\n", id.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    auto planet = ctrl::read_planet_file(o->planet);
+    if (!planet.ok()) {
+      std::fprintf(stderr, "zt node: %s\n", planet.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    install_signal_handlers();
+    event_queue events;
+    ctrl::node_runner_config cfg;
+    cfg.socket.bind = *parse_endpoint(o->listen);
+    cfg.backend = *parse_backend(o->backend);
+    cfg.node.paths.allow_loopback = o->allow_loopback;
+    cfg.planet = *planet;
+    cfg.on_event = [&events](const ctrl::runner_event& e) { events.push(e); };
+    auto started = ctrl::node_runner::start(*id, std::move(cfg));
+    if (!started.ok()) {
+      std::fprintf(stderr, "zt node: %s\n", started.message().c_str());
+      exit_code = 1;
+      return;
+    }
+    auto& runner = **started;
+    say("node " + runner.address().to_string() + " listening " +
+        endpoint_string(runner.local_address()) + " (" + std::string(runner.backend_name()) + ")");
+
+    const std::optional<zt_address> msg_to =
+        o->send_to.empty() ? std::nullopt : zt_address::parse(o->send_to);
+    const std::optional<zt_address> echo_to =
+        o->echo.empty() ? std::nullopt : zt_address::parse(o->echo);
+    const bool expecting = echo_to.has_value() || o->exit_on_message;
+    const std::int64_t start = steady_ms();
+    bool online = false, sent_message = false, done = false;
+    std::int64_t next_echo = 0;
+    while (!g_signalled && runner.running() && !done) {
+      const std::int64_t now = steady_ms();
+      if (o->wait_ms > 0 && now - start >= o->wait_ms) break;
+      if (online && msg_to && !sent_message) {
+        runner.send_user_message(*msg_to, o->message_type,
+                                 std::vector<std::uint8_t>(o->message.begin(), o->message.end()));
+        sent_message = true;
+        say("sent user-message to " + msg_to->to_string());
+      }
+      if (online && echo_to && now >= next_echo) {
+        runner.send_echo(*echo_to);
+        next_echo = now + o->echo_interval_ms;
+      }
+      std::int64_t wait = 100;
+      if (o->wait_ms > 0) wait = std::min(wait, std::max<std::int64_t>(1, start + o->wait_ms - now));
+      if (online && echo_to) wait = std::min(wait, std::max<std::int64_t>(1, next_echo - now));
+      auto e = events.pop(wait);
+      if (!e) continue;
+      say(describe(*e));
+      using k = ctrl::runner_event::kind;
+      if (e->what == k::online) online = e->flag;
+      if (e->what == k::fatal_identity_collision) exit_code = 3;
+      if (e->what == k::user_message && o->exit_on_message) done = true;
+      if (e->what == k::echo_reply && echo_to && e->peer == *echo_to &&
+          (!o->until_direct || e->direct))
+        done = true;
+    }
+    runner.stop();
+    if (expecting && !done && !g_signalled && exit_code == 0) {
+      std::fprintf(stderr, "zt node: timed out before the expected %s\n",
+                   echo_to ? "echo reply" : "user message");
+      exit_code = 2;
+    }
+  });
+}
+
+}  // namespace ztkit::tools
