@@ -116,20 +116,29 @@ bool interface::is_our_ipv6(const ipv6_address& a) const {
   return false;
 }
 
-bool interface::route_v4(const ipv4_address& dst, ipv4_address& next_hop,
-                         ipv4_address& src) const {
-  if (cfg_.ipv4.empty()) return false;
-  auto pick_src = [&](const ipv4_address& hop) {
-    for (const auto& a : cfg_.ipv4)
+namespace {
+
+// Routing shared by both families: special destinations (broadcast/multicast, and IPv6
+// link-local) and our own prefixes are on-link; otherwise the most specific route, through its
+// gateway if it names one of this family. The source, unless given, is our address on the next
+// hop's prefix, else our first address (special destinations: `special_src_by_prefix` picks
+// between those two rules and "first address").
+template <typename Addr, typename Cidr>
+bool route_common(const std::vector<Cidr>& ours, const std::vector<route>& routes,
+                  inet_address::family fam, const Addr& dst, bool special,
+                  bool special_src_by_prefix, Addr& next_hop, Addr& src) {
+  if (ours.empty()) return false;
+  auto pick_src = [&](const Addr& hop) {
+    for (const auto& a : ours)
       if (a.addr.same_prefix(hop, a.prefix_len)) return a.addr;
-    return cfg_.ipv4.front().addr;
+    return ours.front().addr;
   };
-  if (dst.is_broadcast() || dst.is_multicast()) {
+  if (special) {
     next_hop = dst;
-    if (src.is_unspecified()) src = cfg_.ipv4.front().addr;
+    if (src.is_unspecified()) src = special_src_by_prefix ? pick_src(dst) : ours.front().addr;
     return true;
   }
-  for (const auto& a : cfg_.ipv4) {
+  for (const auto& a : ours) {
     if (a.addr.same_prefix(dst, a.prefix_len)) {
       next_hop = dst;
       if (src.is_unspecified()) src = a.addr;
@@ -137,47 +146,29 @@ bool interface::route_v4(const ipv4_address& dst, ipv4_address& next_hop,
     }
   }
   const route* best = nullptr;
-  for (const auto& r : cfg_.routes) {
-    if (r.target.fam != inet_address::family::ipv4) continue;
-    if (!dst.same_prefix(ipv4_address::from_inet(r.target), r.target.port)) continue;
+  for (const auto& r : routes) {
+    if (r.target.fam != fam) continue;
+    if (!dst.same_prefix(Addr::from_inet(r.target), r.target.port)) continue;
     if (!best || r.target.port > best->target.port) best = &r;
   }
   if (!best) return false;
-  next_hop = best->via.fam == inet_address::family::ipv4 ? ipv4_address::from_inet(best->via) : dst;
+  next_hop = best->via.fam == fam ? Addr::from_inet(best->via) : dst;
   if (src.is_unspecified()) src = pick_src(next_hop);
   return true;
 }
 
+}  // namespace
+
+bool interface::route_v4(const ipv4_address& dst, ipv4_address& next_hop,
+                         ipv4_address& src) const {
+  return route_common(cfg_.ipv4, cfg_.routes, inet_address::family::ipv4, dst,
+                      dst.is_broadcast() || dst.is_multicast(), false, next_hop, src);
+}
+
 bool interface::route_v6(const ipv6_address& dst, ipv6_address& next_hop,
                          ipv6_address& src) const {
-  if (cfg_.ipv6.empty()) return false;
-  auto pick_src = [&](const ipv6_address& hop) {
-    for (const auto& a : cfg_.ipv6)
-      if (a.addr.same_prefix(hop, a.prefix_len)) return a.addr;
-    return cfg_.ipv6.front().addr;
-  };
-  if (dst.is_multicast() || dst.is_link_local()) {
-    next_hop = dst;
-    if (src.is_unspecified()) src = pick_src(dst);
-    return true;
-  }
-  for (const auto& a : cfg_.ipv6) {
-    if (a.addr.same_prefix(dst, a.prefix_len)) {
-      next_hop = dst;
-      if (src.is_unspecified()) src = a.addr;
-      return true;
-    }
-  }
-  const route* best = nullptr;
-  for (const auto& r : cfg_.routes) {
-    if (r.target.fam != inet_address::family::ipv6) continue;
-    if (!dst.same_prefix(ipv6_address::from_inet(r.target), r.target.port)) continue;
-    if (!best || r.target.port > best->target.port) best = &r;
-  }
-  if (!best) return false;
-  next_hop = best->via.fam == inet_address::family::ipv6 ? ipv6_address::from_inet(best->via) : dst;
-  if (src.is_unspecified()) src = pick_src(next_hop);
-  return true;
+  return route_common(cfg_.ipv6, cfg_.routes, inet_address::family::ipv6, dst,
+                      dst.is_multicast() || dst.is_link_local(), true, next_hop, src);
 }
 
 namespace {
