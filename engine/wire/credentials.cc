@@ -47,6 +47,23 @@ bool controller_signed(zt_address signed_by, std::uint64_t nwid, const crypto::i
   return signed_by.value() != 0 && signed_by == zt_address(nwid >> 24) && c.address() == signed_by;
 }
 
+// Tags, certificates of ownership and revocations are all signed by the network's controller
+// over their signing_bytes() (the 0x7f-framed form) and carry signed_by + signature.
+template <typename Credential>
+status sign_by_controller(Credential& c, const crypto::identity& controller) {
+  c.signed_by = controller.address();
+  auto s = controller.sign(c.signing_bytes());
+  if (!s.ok()) return s.status();
+  c.signature = *s;
+  return {};
+}
+
+template <typename Credential>
+bool verified_by_controller(const Credential& c, const crypto::identity& controller) {
+  return controller_signed(c.signed_by, c.network_id, controller) &&
+         controller.verify(c.signing_bytes(), c.signature);
+}
+
 }  // namespace
 
 // ---- Tag ----
@@ -89,16 +106,11 @@ std::vector<std::uint8_t> tag_credential::signing_bytes() const {
 }
 
 status tag_credential::sign(const crypto::identity& controller) {
-  signed_by = controller.address();
-  auto s = controller.sign(signing_bytes());
-  if (!s.ok()) return s.status();
-  signature = *s;
-  return {};
+  return sign_by_controller(*this, controller);
 }
 
 bool tag_credential::verify(const crypto::identity& controller) const {
-  return controller_signed(signed_by, network_id, controller) &&
-         controller.verify(signing_bytes(), signature);
+  return verified_by_controller(*this, controller);
 }
 
 // ---- Capability ----
@@ -262,16 +274,11 @@ std::vector<std::uint8_t> certificate_of_ownership::signing_bytes() const {
 }
 
 status certificate_of_ownership::sign(const crypto::identity& controller) {
-  signed_by = controller.address();
-  auto s = controller.sign(signing_bytes());
-  if (!s.ok()) return s.status();
-  signature = *s;
-  return {};
+  return sign_by_controller(*this, controller);
 }
 
 bool certificate_of_ownership::verify(const crypto::identity& controller) const {
-  return controller_signed(signed_by, network_id, controller) &&
-         controller.verify(signing_bytes(), signature);
+  return verified_by_controller(*this, controller);
 }
 
 // ---- Revocation ----
@@ -326,16 +333,11 @@ std::vector<std::uint8_t> revocation::signing_bytes() const {
 }
 
 status revocation::sign(const crypto::identity& controller) {
-  signed_by = controller.address();
-  auto s = controller.sign(signing_bytes());
-  if (!s.ok()) return s.status();
-  signature = *s;
-  return {};
+  return sign_by_controller(*this, controller);
 }
 
 bool revocation::verify(const crypto::identity& controller) const {
-  return controller_signed(signed_by, network_id, controller) &&
-         controller.verify(signing_bytes(), signature);
+  return verified_by_controller(*this, controller);
 }
 
 }  // namespace ztkit::wire
