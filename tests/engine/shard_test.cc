@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "engine/io/sim/sim_network.h"
-#include "tests/engine/alloc_counter.h"
+#include "tests/support/alloc_counter.h"
 
 namespace ztkit::shard {
 namespace {
@@ -163,9 +163,9 @@ TEST(Shard, SteadyStateAllocatesNothing) {
   a.arm(0, 0);
   drive(net, {&a, &b}, 20 * ms);  // warm-up: slots, heaps and links reach their size
   const std::uint64_t before_rx = ping.received;
-  const std::uint64_t allocs = ztkit::testing::allocations.load();
+  const std::uint64_t allocs = ztkit::testing::allocation_count();
   drive(net, {&a, &b}, 220 * ms);
-  const std::uint64_t during = ztkit::testing::allocations.load() - allocs;
+  const std::uint64_t during = ztkit::testing::allocation_count() - allocs;
   EXPECT_EQ(during, 0u);
   EXPECT_GE(ping.received - before_rx, 19'000u);  // ~20,000 round trips measured
   EXPECT_EQ(a.counters().send_dropped, 0u);

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "tests/engine/alloc_counter.h"
+#include "tests/support/alloc_counter.h"
 
 namespace ztkit::shard {
 namespace {
@@ -178,7 +178,7 @@ TEST(TimerWheel, NothingAllocatesAfterConstruction) {
   std::vector<timer_handle> handles(10000);
   std::uint64_t x = 99;
   std::uint64_t fired = 0;
-  const std::uint64_t before = ztkit::testing::allocations.load();
+  const std::uint64_t before = ztkit::testing::allocation_count();
   std::int64_t now = 0;
   for (int round = 0; round < 20; ++round) {
     for (std::size_t i = 0; i < handles.size(); ++i) {
@@ -190,7 +190,7 @@ TEST(TimerWheel, NothingAllocatesAfterConstruction) {
     fired += w.advance(now, [](std::uint64_t, std::int64_t) {});
     (void)w.next_deadline();
   }
-  EXPECT_EQ(ztkit::testing::allocations.load() - before, 0u);
+  EXPECT_EQ(ztkit::testing::allocation_count() - before, 0u);
   EXPECT_EQ(fired, 20u * 5000);
 }
 

@@ -3,10 +3,7 @@
 // replaced in this binary by counting versions; only the measured window counts.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 
 #include "engine/buf/packet_buffer.h"
@@ -14,32 +11,7 @@
 #include "engine/io/epoll_backend.h"
 #include "engine/io/sim/sim_network.h"
 #include "engine/io/uring_backend.h"
-
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<std::uint64_t> allocations{0};
-
-void* counted_alloc(std::size_t n, std::size_t align) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  void* p = align > alignof(std::max_align_t) ? std::aligned_alloc(align, (n + align - 1) / align * align)
-                                              : std::malloc(n ? n : 1);
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_alloc(n, 0); }
-void* operator new[](std::size_t n) { return counted_alloc(n, 0); }
-void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc(n, static_cast<std::size_t>(a)); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace ztkit::io {
 namespace {
@@ -92,23 +64,21 @@ TEST_P(zero_alloc, echo_of_10000_datagrams_allocates_nothing) {
   for (int i = 0; i < 50; ++i) round(*client, *server, cpool, to, window, rx, 64);  // warm-up
 
   // The counter itself works.
-  allocations = 0;
-  counting = true;
+  ztkit::testing::allocation_scope probe;
   delete new int(1);
-  counting = false;
-  ASSERT_EQ(allocations.load(), 1u);
+  probe.stop();
+  ASSERT_EQ(probe.count(), 1u);
 
   std::size_t total = 0;
-  allocations = 0;
-  counting = true;
+  ztkit::testing::allocation_scope echo;
   while (total < 10000) {
     const std::size_t got = round(*client, *server, cpool, to, window, rx, 64);
     if (got == 0) break;
     total += got;
   }
-  counting = false;
+  echo.stop();
   EXPECT_GE(total, 10000u);
-  EXPECT_EQ(allocations.load(), 0u) << "heap allocations while echoing " << total << " datagrams";
+  EXPECT_EQ(echo.count(), 0u) << "heap allocations while echoing " << total << " datagrams";
 }
 
 INSTANTIATE_TEST_SUITE_P(backends, zero_alloc, ::testing::Values("io_uring", "epoll", "sim"),

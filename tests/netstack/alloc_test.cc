@@ -3,26 +3,12 @@
 // count must not move while frames of every kind go through process() and poll().
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
-#include <new>
 #include <vector>
 
 #include "netstack/iface/interface.h"
 #include "tests/netstack/packets.h"
-
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/support/alloc_counter.h"
 
 namespace ztkit::netstack {
 namespace {
@@ -106,9 +92,9 @@ TEST(Allocation, SteadyStateInputAndOutputPathsAllocateNothing) {
   };
   // Warm up: neighbors learned, rings touched, pool slabs cycled.
   for (int i = 0; i < 50; ++i) round();
-  std::size_t before = g_allocations.load();
+  std::size_t before = ztkit::testing::allocation_count();
   for (int i = 0; i < 2000; ++i) round();
-  std::size_t after = g_allocations.load();
+  std::size_t after = ztkit::testing::allocation_count();
   EXPECT_EQ(after - before, 0u) << "allocations in steady state";
   EXPECT_GT(out_frames, 2000u * 5);
   EXPECT_GE(us.counters().udp_delivered, 2000u * 3);

@@ -2,38 +2,22 @@
 // plus round-trips and single-bit tampering at every position for both encrypting suites.
 #include "engine/wire/armor.h"
 
-// The counting operator new below pairs malloc with free; GCC cannot see that and warns.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+// Counts every allocation through global operator new in this test binary, to show that the
+// packet path allocates nothing (Armor.HotPathDoesNotAllocate). Included first after the header
+// under test: it also silences GCC's -Wmismatched-new-delete for the rest of this file.
+#include "tests/support/alloc_counter.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "engine/wire/compress.h"
 #include "tests/support/vectors.h"
-
-// Counts every allocation through global operator new in this test binary, to show that the
-// packet path allocates nothing (Armor.HotPathDoesNotAllocate).
-namespace {
-std::atomic<long> g_allocations{0};
-}
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace ztkit::wire {
 namespace {
@@ -343,7 +327,7 @@ TEST(Armor, HotPathDoesNotAllocate) {
   ASSERT_EQ(dearmor(pkt, *keys, 0), armor_result::ok);
 
   bytes tampered = pkt;
-  const long before = g_allocations.load();
+  ztkit::testing::allocation_scope hot_path;
   for (const cipher_suite s : {cipher_suite::poly1305_none, cipher_suite::poly1305_salsa2012,
                                cipher_suite::aes_gmac_siv}) {
     std::copy(pkt.begin(), pkt.end(), buf.begin());
@@ -362,7 +346,8 @@ TEST(Armor, HotPathDoesNotAllocate) {
   }
   tampered[100] ^= 1;
   EXPECT_EQ(dearmor(tampered, *keys, 0), armor_result::bad_mac);
-  EXPECT_EQ(g_allocations.load(), before);
+  hot_path.stop();
+  EXPECT_EQ(hot_path.count(), 0u);
 }
 
 }  // namespace

@@ -5,29 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <numeric>
 #include <random>
 #include <vector>
 
 #include "engine/wire/bytes.h"
+#include "tests/support/alloc_counter.h"
 #include "tests/support/vectors.h"
-
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-// noinline: keeps the compiler from pairing an inlined malloc with a sized delete's free and
-// warning about a mismatch that is not there.
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace ztkit::wire {
 namespace {
@@ -424,7 +408,7 @@ TEST(Reassembly, HostileStreamIsBoundedAndAllocationFree) {
     for (auto& b : junk) b = static_cast<std::uint8_t>(rng());
     pool.push_back(std::move(junk));
   }
-  const std::size_t before = g_allocations.load();
+  const std::size_t before = ztkit::testing::allocation_count();
   std::int64_t now = 0;
   for (int i = 0; i < 200000; ++i) {
     bytes& d = pool[rng() % pool.size()];
@@ -441,7 +425,7 @@ TEST(Reassembly, HostileStreamIsBoundedAndAllocationFree) {
       for (std::uint64_t s = 0; s < 8; ++s) ASSERT_LE(t.active_entries_for(s), 16u);
     }
   }
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(ztkit::testing::allocation_count(), before);
   EXPECT_EQ(t.memory_bytes(), memory);
   const auto& c = t.counters();
   EXPECT_GT(c.evicted, 0u);

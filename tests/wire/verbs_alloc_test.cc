@@ -4,44 +4,20 @@
 // are built first; only the receive side runs inside the counted window.
 #include "engine/wire/verbs.h"
 
-// The counting operator new below pairs malloc with free; GCC cannot see that and warns.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+// Counts every allocation through global operator new (every form) in this test binary.
+// Included first after the header under test: it also silences GCC's -Wmismatched-new-delete
+// for the rest of this file.
+#include "tests/support/alloc_counter.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <vector>
 
 #include "engine/wire/armor.h"
 #include "engine/wire/compress.h"
 #include "engine/wire/packet.h"
-
-// Counts every allocation through global operator new (plain and aligned; new[] forwards to
-// these) in this test binary.
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto al = static_cast<std::size_t>(a);
-  if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al + (n ? 0 : al))) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace ztkit::wire {
 namespace {
@@ -358,7 +334,7 @@ TEST(VerbsAlloc, EveryVerbParsesWithoutAllocating) {
 
   std::size_t parsed_ok = 0, exact = 0, own_ok = 0, elements = 0;
   std::uint32_t alternatives_seen = 0;  // bit per any_payload alternative
-  const long before = g_allocations.load();
+  ztkit::testing::allocation_scope parse_window;
   for (const auto& [v, payload] : s.payloads) {
     auto p = parse_verb_payload(v, payload);
     if (!p.ok()) continue;
@@ -370,13 +346,15 @@ TEST(VerbsAlloc, EveryVerbParsesWithoutAllocating) {
     if (v == 0x03) own_ok += parse_ok_body(payload) ? 0 : 1000;  // a failure shows below
     if (v == 0x01) own_ok += hello_payload::masked_offset(payload).ok() ? 0 : 1000;
   }
-  const long allocations = g_allocations.load() - before;
+  parse_window.stop();
+  const std::uint64_t allocations = parse_window.count();
   // The counter does count: emitting into a fresh vector allocates.
-  const long emit_before = g_allocations.load();
+  ztkit::testing::allocation_scope emit_window;
   const bytes emitted = emit_any_payload(parse_verb_payload(0x01, s.payloads[0].second)->value);
-  EXPECT_GT(g_allocations.load() - emit_before, 0);
+  emit_window.stop();
+  EXPECT_GT(emit_window.count(), 0u);
 
-  EXPECT_EQ(allocations, 0);
+  EXPECT_EQ(allocations, 0u);
   EXPECT_EQ(parsed_ok, s.payloads.size());
   EXPECT_EQ(exact, s.payloads.size());
   EXPECT_EQ(own_ok, s.payloads.size());
@@ -419,12 +397,13 @@ TEST(VerbsAlloc, HugeCountsAreRefusedWithoutAllocating) {
   auto after = [](const bytes& b, std::size_t n) { return reader{std::span(b).subspan(n)}; };
   reader r1 = after(hello, hello.size()), r2 = after(gather, gather.size()),
          r3 = after(paths, 2), r4 = after(creds, creds.size());
-  const long before = g_allocations.load();
+  ztkit::testing::allocation_scope list_window;
   failed += !hello_payload::moon_list::read(r1, 0xffff).size() && !r1.ok();
   failed += !address_list::read(r2, 0xffff).size() && !r2.ok();
   failed += !push_direct_paths_payload::path_list::read(r3, 0xffff).size() && !r3.ok();
   failed += !network_credentials_payload::capability_list::read(r4, 0xffff).size() && !r4.ok();
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  list_window.stop();
+  EXPECT_EQ(list_window.count(), 0u);
   EXPECT_EQ(failed, 4);
   EXPECT_FALSE(parse_verb_payload(0x01, hello).ok());
   EXPECT_FALSE(parse_verb_payload(0x03, gather).ok());
@@ -506,12 +485,13 @@ TEST(VerbsAlloc, WholePacketReceivePathDoesNotAllocate) {
   // Warm up: SIMD variants are picked on first use.
   ASSERT_EQ(receive(like), 8u);
 
-  const long before = g_allocations.load();
+  ztkit::testing::allocation_scope receive_window;
   const std::size_t a = receive(like);
   const std::size_t b = receive(like_salsa);
   const std::size_t c = receive(hello);
-  const long allocations = g_allocations.load() - before;
-  EXPECT_EQ(allocations, 0);
+  receive_window.stop();
+  const std::uint64_t allocations = receive_window.count();
+  EXPECT_EQ(allocations, 0u);
   EXPECT_EQ(a, 8u);
   EXPECT_EQ(b, 8u);
   EXPECT_EQ(c, 2u);
