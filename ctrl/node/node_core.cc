@@ -56,10 +56,28 @@ std::vector<inet_address> node_core::external_addresses(std::int64_t now) const 
   return out;
 }
 
+// Verbs whose OK we must accept (Node::expectReplyTo is called for these in 1.14: HELLO, WHOIS,
+// ECHO, NETWORK_CONFIG_REQUEST, MULTICAST_GATHER, and MULTICAST_FRAME / EXT_FRAME that ask for
+// gather results or an ACK). Anything else that answers with OK is dropped as unexpected (§2.7).
+bool node_core::expects_reply(wire::verb v) {
+  switch (v) {
+    case wire::verb::hello:
+    case wire::verb::whois:
+    case wire::verb::echo:
+    case wire::verb::network_config_request:
+    case wire::verb::multicast_gather:
+    case wire::verb::multicast_frame:
+    case wire::verb::ext_frame:
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool node_core::send_verb(std::int64_t now, zt_address to, wire::verb v,
                           std::span<const std::uint8_t> payload, bool compress) {
   if (to == address() || to.reserved()) return false;
-  if (peer* p = topo_.get(to)) return send_to_peer(now, *p, v, payload, false, compress);
+  if (peer* p = topo_.get(to)) return send_to_peer(now, *p, v, payload, expects_reply(v), compress);
   if (payload.size() + wire::packet_min_length > wire::packet_max_length) return false;
   // Switch::send: unknown destination -> queue (oldest evicted) and WHOIS.
   if (tx_queue_.size() >= config_.whois_queue_size) {

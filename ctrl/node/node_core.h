@@ -136,6 +136,8 @@ class node_core {
   // Reply matching (Node::expectReplyTo / expectingReplyTo, §2.7): 32-bit prefix of the packet
   // ID after armor, 256 buckets x 32 entries, no expiry.
   void expect_reply_to(std::uint64_t packet_id);
+  // Whether an OK to verb `v` is expected (and so registered by expect_reply_to when sent).
+  static bool expects_reply(wire::verb v);
   bool expecting_reply_to(std::uint64_t packet_id) const;
 
  private:

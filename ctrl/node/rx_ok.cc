@@ -64,6 +64,10 @@ void node_core::rx_ok(std::int64_t now, peer& p, socket_id local, const inet_add
         sink_.on_echo_reply(p.address(), now - sent);
       }
     }
+  } else {
+    // OK(NETWORK_CONFIG_REQUEST) chunks, OK(MULTICAST_GATHER), OK(MULTICAST_FRAME),
+    // OK(EXT_FRAME): the network layer's business.
+    sink_.on_network_packet(p, wire::const_packet_view::checked(pkt.bytes()).value(), local, from);
   }
 }
 

@@ -205,7 +205,7 @@ void node_core::flush_waiting(std::int64_t now, zt_address a) {
   }
   tx_queue_ = std::move(keep_tx);
   for (auto& t : go_tx)
-    if (peer* q = topo_.get(a)) send_to_peer(now, *q, t.v, t.payload, t.v == wire::verb::echo, t.compress);
+    if (peer* q = topo_.get(a)) send_to_peer(now, *q, t.v, t.payload, expects_reply(t.v), t.compress);
   std::vector<parked_rx> go_rx;
   std::deque<parked_rx> keep_rx;
   for (auto& r : rx_queue_) {
