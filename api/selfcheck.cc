@@ -101,10 +101,15 @@ void check_c25519_and_identity(std::vector<selfcheck_item>& items) {
 }
 
 void check_poly1305(std::vector<selfcheck_item>& items) {
+  using namespace crypto;
   const bytes msg = unhex(kat::poly1305_message);
-  std::uint8_t tag[16];
-  crypto::poly1305(tag, msg.data(), msg.size(), unhex(kat::poly1305_key).data());
-  items.push_back(check("poly1305", bytes(tag, tag + 16) == unhex(kat::poly1305_tag)));
+  for (poly1305_variant v : {poly1305_variant::libsodium, poly1305_variant::ifma}) {
+    if (!poly1305_variant_supported(v)) continue;
+    std::uint8_t tag[16];
+    crypto::poly1305(v, tag, msg.data(), msg.size(), unhex(kat::poly1305_key).data());
+    items.push_back(check(fmt::format("poly1305 {}", to_string(v)),
+                          bytes(tag, tag + 16) == unhex(kat::poly1305_tag)));
+  }
 }
 
 }  // namespace
@@ -118,6 +123,7 @@ selfcheck_report run_crypto_selfcheck() {
   selfcheck_report report;
   report.salsa_variant = std::string(crypto::to_string(crypto::active_salsa_variant()));
   report.aes_variant = std::string(crypto::to_string(crypto::active_aes_variant()));
+  report.poly1305_variant = std::string(crypto::to_string(crypto::active_poly1305_variant()));
   check_salsa(report.items);
   check_poly1305(report.items);
   check_c25519_and_identity(report.items);

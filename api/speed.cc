@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "engine/crypto/aes_gmac_siv.h"
+#include "engine/crypto/poly1305.h"
 #include "engine/crypto/salsa20.h"
 #include "ztkit/selfcheck.h"
 
@@ -48,7 +49,7 @@ speed_sample compare(std::string name, std::string baseline, const std::function
 std::vector<speed_sample> measure_crypto_speed(std::size_t packet_bytes,
                                                std::chrono::milliseconds budget) {
   constexpr int rounds = 5;
-  constexpr int pairs = 2;
+  constexpr int pairs = 3;
   const auto slice = std::chrono::duration_cast<clock::duration>(budget) / (rounds * pairs * 2);
   std::vector<std::uint8_t> buf(packet_bytes, 0xa5);
   std::uint8_t key[32], nonce[8] = {1, 2, 3, 4, 5, 6, 7, 8}, k1[32], iv12[12] = {}, tag[16];
@@ -62,6 +63,13 @@ std::vector<speed_sample> measure_crypto_speed(std::size_t packet_bytes,
       [&] { crypto::salsa2012_xor(buf.data(), buf.data(), buf.size(), key, nonce); },
       [&] { crypto_stream_salsa2012_xor(buf.data(), buf.data(), buf.size(), nonce, key); },
       packet_bytes, slice, rounds));
+
+  out.push_back(compare(
+      fmt::format("Poly1305 ({})", crypto::to_string(crypto::active_poly1305_variant())),
+      "libsodium crypto_onetimeauth_poly1305",
+      [&] { crypto::poly1305(tag, buf.data(), buf.size(), key); },
+      [&] { crypto_onetimeauth_poly1305(tag, buf.data(), buf.size(), key); }, packet_bytes,
+      slice, rounds));
 
   // The suite-3 packet operation against OpenSSL's AES-256-GCM on a pre-keyed context: both
   // encrypt the payload once and authenticate it once.

@@ -33,6 +33,7 @@ cpu_features detect() {
     f.avx512f = os_zmm && ((ebx >> 16) & 1);
     f.avx512bw = f.avx512f && ((ebx >> 30) & 1);
     f.avx512vl = f.avx512f && ((ebx >> 31) & 1);
+    f.avx512ifma = f.avx512f && ((ebx >> 21) & 1);
     f.vaes = os_ymm && ((ecx >> 9) & 1);
     f.vpclmulqdq = os_ymm && ((ecx >> 10) & 1);
   }

@@ -11,6 +11,7 @@ struct cpu_features {
   bool avx512f = false;   // AVX-512 Foundation, with OS support for ZMM state
   bool avx512bw = false;
   bool avx512vl = false;
+  bool avx512ifma = false;  // 52-bit integer multiply-add (vpmadd52luq/huq), with ZMM state
   bool aesni = false;
   bool pclmulqdq = false;
   bool vaes = false;        // VEX/EVEX-encoded AES on YMM/ZMM

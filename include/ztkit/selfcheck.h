@@ -18,6 +18,7 @@ struct selfcheck_item {
 struct selfcheck_report {
   std::string salsa_variant;  // the Salsa20 variant the data path uses
   std::string aes_variant;    // the AES-GMAC-SIV variant the data path uses
+  std::string poly1305_variant;  // the Poly1305 variant the data path uses
   std::vector<selfcheck_item> items;
   bool ok() const;
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/crypto/aes_gmac_siv.h"
+#include "engine/crypto/poly1305.h"
 #include "engine/crypto/salsa20.h"
 
 namespace ztkit {
@@ -30,6 +31,10 @@ TEST(Selfcheck, PassesAndCoversEverySupportedVariant) {
     const std::string name = "aes-gmac-siv " + std::string(crypto::to_string(v));
     EXPECT_EQ(has_item(r, name), crypto::aes_variant_supported(v)) << name;
   }
+  for (auto v : {crypto::poly1305_variant::libsodium, crypto::poly1305_variant::ifma}) {
+    const std::string name = "poly1305 " + std::string(crypto::to_string(v));
+    EXPECT_EQ(has_item(r, name), crypto::poly1305_variant_supported(v)) << name;
+  }
   EXPECT_TRUE(has_item(r, "c25519 signature"));
   EXPECT_TRUE(has_item(r, "identity memory-hard hash"));
   EXPECT_EQ(r.salsa_variant, crypto::to_string(crypto::active_salsa_variant()));
@@ -39,7 +44,7 @@ TEST(Selfcheck, EmptyReportIsNotOk) { EXPECT_FALSE(selfcheck_report{}.ok()); }
 
 TEST(Selfcheck, SpeedSummaryMeasuresBothSidesOfEachComparison) {
   const auto samples = measure_crypto_speed(1400, std::chrono::milliseconds(100));
-  ASSERT_EQ(samples.size(), 2u);
+  ASSERT_EQ(samples.size(), 3u);
   for (const auto& s : samples) {
     EXPECT_GT(s.gbytes_per_s, 0) << s.name;
     EXPECT_GT(s.baseline_gbytes_per_s, 0) << s.baseline;

@@ -29,8 +29,8 @@ void add_selfcheck_command(CLI::App& app, int& exit_code) {
       fmt::print("  {:<28} {}{}\n", item.name, item.passed ? "ok" : "FAILED",
                  item.detail.empty() ? "" : ": " + item.detail);
     }
-    fmt::print("data path uses: Salsa20/12 {}, AES-GMAC-SIV {}\n", report.salsa_variant,
-               report.aes_variant);
+    fmt::print("data path uses: Salsa20/12 {}, Poly1305 {}, AES-GMAC-SIV {}\n",
+               report.salsa_variant, report.poly1305_variant, report.aes_variant);
     if (!report.ok()) {
       fmt::print("self-check FAILED\n");
       exit_code = 1;
