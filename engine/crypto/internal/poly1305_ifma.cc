@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string.h>  // explicit_bzero
 
 namespace ztkit::crypto::internal {
 namespace {
@@ -252,6 +253,8 @@ inline void vector_all(limbs& h, const limbs& r, const std::uint8_t* m, std::siz
   h0 &= mask44;
   h1 += c;
   h = limbs{h0, h1, h2};
+  // The powers of r are key material (one-time, but libsodium wipes its state too).
+  explicit_bzero(p, sizeof p);
 }
 
 }  // namespace
