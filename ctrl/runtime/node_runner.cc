@@ -4,8 +4,11 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <optional>
+#include <random>
 
 #include "ctrl/node/peer.h"
+#include "engine/wire/bytes.h"
 
 namespace ztkit::ctrl {
 
@@ -53,6 +56,7 @@ class node_runner::sink final : public node_sink {
     r_.emit(std::move(e));
   }
   void on_online(bool on) override {
+    r_.online_ = on;
     runner_event e = make(runner_event::kind::online, zt_address());
     e.flag = on;
     r_.emit(std::move(e));
@@ -93,6 +97,25 @@ class node_runner::sink final : public node_sink {
     runner_event e = make(runner_event::kind::error_received, from);
     e.type = static_cast<std::uint64_t>(err.code);
     r_.emit(std::move(e));
+    // Each member checks the ERROR is for its network and from its controller.
+    for (auto& [nwid, m] : r_.members_) m->on_error(now, from, err);
+  }
+  void on_network_packet(peer& from, wire::const_packet_view p, socket_id,
+                         const wire::inet_address&) override {
+    const auto payload = p.payload();
+    if (p.verb() == wire::verb::network_config_request) {
+      if (r_.controller_) r_.controller_->on_config_request(now, from.identity(), p.packet_id(), payload);
+    } else if (p.verb() == wire::verb::network_config) {
+      // A chunk starts with its network ID.
+      if (payload.size() >= 8)
+        if (network_member* m = r_.find_member(wire::load_be64(payload.data())))
+          m->on_network_config(now, from.address(), p.packet_id(), payload);
+    } else if (p.verb() == wire::verb::ok && payload.size() >= 17 &&
+               payload[0] == static_cast<std::uint8_t>(wire::verb::network_config_request)) {
+      // OK(NETWORK_CONFIG_REQUEST): [1 in-re verb][8 in-re packet id][chunk: 8 nwid ...]
+      if (network_member* m = r_.find_member(wire::load_be64(payload.data() + 9)))
+        m->on_config_ok(now, from.address(), wire::load_be64(payload.data() + 1), payload.subspan(9));
+    }
   }
 
   std::int64_t now = 0;  // the time of the call into the core in progress
@@ -140,7 +163,11 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   r->local_ = r->backend_->local_address();
   r->address_ = self.address();
   r->sink_ = std::make_unique<sink>(*r);
+  std::optional<crypto::identity> ctl_id;
+  if (r->cfg_.controller) ctl_id = self;
   r->core_ = std::make_unique<node_core>(std::move(self), *r->sink_, r->cfg_.node, r->cfg_.planet);
+  r->nio_ = std::make_unique<node_core_io>(*r->core_);
+  if (ctl_id) r->controller_ = std::make_unique<controller>(std::move(*ctl_id), *r->nio_, std::random_device{}());
   r->thread_ = std::thread([p = r.get()] { p->run(); });
   return r;
 }
@@ -184,6 +211,82 @@ void node_runner::send_echo(zt_address to) {
   });
 }
 
+network_member* node_runner::find_member(std::uint64_t nwid) {
+  auto it = members_.find(nwid);
+  return it == members_.end() ? nullptr : it->second.get();
+}
+
+const network_member* node_runner::member(std::uint64_t nwid) const {
+  auto it = members_.find(nwid);
+  return it == members_.end() ? nullptr : it->second.get();
+}
+
+void node_runner::join(std::uint64_t nwid) {
+  post([this, nwid](node_core&, std::int64_t now) {
+    if (members_.count(nwid) != 0) return;
+    network_member_events ev;
+    ev.on_status = [this](std::uint64_t id, network_status st) {
+      runner_event e;
+      e.what = runner_event::kind::network_status;
+      e.network_id = id;
+      e.status = st;
+      emit(std::move(e));
+    };
+    ev.on_config = [this](std::uint64_t id, std::shared_ptr<const wire::network_config> c,
+                          bool from_cache) {
+      runner_event e;
+      e.what = runner_event::kind::network_config;
+      e.network_id = id;
+      e.flag = from_cache;
+      if (c) e.ips = c->static_ips;
+      emit(std::move(e));
+    };
+    ev.on_problem = [this](std::uint64_t id, const std::string& what) {
+      runner_event e;
+      e.what = runner_event::kind::network_problem;
+      e.network_id = id;
+      e.data.assign(what.begin(), what.end());
+      emit(std::move(e));
+    };
+    network_member_options opt;
+    opt.state = cfg_.state;
+    auto m = std::make_unique<network_member>(nwid, address_, *nio_, std::move(ev), opt);
+    network_member* raw = m.get();
+    members_.emplace(nwid, std::move(m));
+    if (online_ || core_->am_root()) raw->join(now);
+    else deferred_joins_[nwid] = now;
+  });
+}
+
+void node_runner::leave(std::uint64_t nwid) {
+  post([this, nwid](node_core&, std::int64_t) {
+    auto it = members_.find(nwid);
+    if (it == members_.end()) return;
+    it->second->leave();
+    members_.erase(it);
+    deferred_joins_.erase(nwid);
+  });
+}
+
+void node_runner::network_pass(std::int64_t now) {
+  for (auto it = deferred_joins_.begin(); it != deferred_joins_.end();) {
+    if (online_ || now - it->second >= join_defer_max_ms) {
+      if (network_member* m = find_member(it->first)) m->join(now);
+      it = deferred_joins_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [nwid, m] : members_)
+    if (deferred_joins_.count(nwid) == 0) m->on_tick(now);
+}
+
+void node_runner::post_controller(std::function<void(controller&, std::int64_t)> fn) {
+  post([this, fn = std::move(fn)](node_core&, std::int64_t now) {
+    if (controller_) fn(*controller_, now);
+  });
+}
+
 void node_runner::emit(runner_event&& e) {
   if (cfg_.on_event) cfg_.on_event(e);
 }
@@ -213,6 +316,7 @@ void node_runner::run() {
       fn(*core_, now);
     }
     commands.clear();
+    network_pass(now);
     backend_->flush();
     if (stop_requested_.load()) break;
 
@@ -232,6 +336,7 @@ void node_runner::run() {
       }
       rx[i].buffer = buf::packet_buffer();
     }
+    if (!deferred_joins_.empty()) network_pass(now);
     backend_->flush();
   }
   backend_->flush();

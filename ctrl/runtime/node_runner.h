@@ -13,6 +13,15 @@
 // TTL. node_sink allows this (the punch travels further; harmless); the count of such sends is
 // in counters().ttl_ignored.
 //
+// Networks (issue 7): join(nwid) / leave(nwid) host network_members on the runner thread (ticked
+// every loop pass; configs persisted in networks.d when cfg.state is set), and cfg.controller
+// hosts an embedded controller (configured with post_controller). Network packets are routed as
+// 1.14 does: NETWORK_CONFIG_REQUEST -> the controller, NETWORK_CONFIG and OK(NETWORK_CONFIG_REQUEST)
+// -> the member of the chunk's network, ERROR -> every member (each keeps its own).
+// A join made while the node is offline waits (up to join_defer_max_ms) until an upstream has
+// heard our HELLO: a request that reaches a controller (or the root that would vouch for us)
+// before our identity does is dropped, and the member would only retry 5 s later.
+//
 // Until the public node API (issue 10) exists, tools/zt uses this library directly.
 #pragma once
 
@@ -26,7 +35,11 @@
 #include <thread>
 #include <vector>
 
+#include "ctrl/network/controller.h"
+#include "ctrl/network/network_io.h"
+#include "ctrl/network/network_member.h"
 #include "ctrl/node/node_core.h"
+#include "ctrl/state/state_dir.h"
 #include "engine/base/result.h"
 #include "engine/buf/packet_buffer.h"
 #include "engine/crypto/identity.h"
@@ -48,6 +61,9 @@ struct runner_event {
     identity_collision,        // peer (the address claimed with another key)
     fatal_identity_collision,  // peer (the upstream): the runner stops itself
     error_received,    // peer, type (the error code)
+    network_status,    // network_id, status (on each change)
+    network_config,    // network_id, ips (assigned addresses, port = prefix bits), flag (cached)
+    network_problem,   // network_id, data (text)
   };
   kind what = kind::online;
   zt_address peer;
@@ -59,6 +75,9 @@ struct runner_event {
   bool direct = false;
   bool flag = false;
   wire::inet_address address;
+  std::uint64_t network_id = 0;
+  network_status status = network_status::requesting_configuration;
+  std::vector<wire::inet_address> ips;
 };
 
 struct node_runner_config {
@@ -68,6 +87,8 @@ struct node_runner_config {
   wire::world planet = wire::earth_planet();
   std::int64_t tick_interval_ms = 250;  // clamped to [10, 500]
   std::function<void(const runner_event&)> on_event;  // runner thread
+  state_dir* state = nullptr;  // networks.d for joined networks (none if null); must outlive us
+  bool controller = false;     // host an embedded controller (see post_controller)
 };
 
 struct runner_counters {
@@ -95,6 +116,8 @@ class node_runner {
   // False once the thread has left its loop (stop(), request_stop(), fatal identity collision).
   bool running() const { return !stopped_.load(); }
 
+  static constexpr std::int64_t join_defer_max_ms = 3000;
+
   zt_address address() const { return address_; }
   const wire::inet_address& local_address() const { return local_; }
   std::string_view backend_name() const { return backend_->name(); }
@@ -104,9 +127,15 @@ class node_runner {
   void send_echo(zt_address to);
   // Runs `fn` on the runner thread with the core and the current time.
   void post(std::function<void(node_core&, std::int64_t now)> fn);
+  // Joins network `nwid` (the request leaves at once) / leaves it (forgets its cached config).
+  void join(std::uint64_t nwid);
+  void leave(std::uint64_t nwid);
+  // Runs `fn` on the runner thread with the embedded controller (not at all without one).
+  void post_controller(std::function<void(controller&, std::int64_t now)> fn);
 
   // Runner-thread state; read only from on_event or a posted function (or after stop()).
   const runner_counters& counters() const { return counters_; }
+  const network_member* member(std::uint64_t nwid) const;
 
   // The runner's clock: ms since the epoch at start, advancing monotonically.
   std::int64_t now_ms() const;
@@ -116,12 +145,16 @@ class node_runner {
   node_runner(node_runner_config cfg);
   void run();
   void emit(runner_event&& e);
+  network_member* find_member(std::uint64_t nwid);
+  void network_pass(std::int64_t now);  // deferred joins and member ticks
 
   node_runner_config cfg_;
   buf::buffer_pool pool_;
   std::unique_ptr<io::backend> backend_;
   std::unique_ptr<sink> sink_;
   std::unique_ptr<node_core> core_;
+  std::unique_ptr<node_core_io> nio_;
+  std::unique_ptr<controller> controller_;
   zt_address address_;
   wire::inet_address local_;
   std::int64_t wall_base_ms_ = 0;
@@ -136,6 +169,9 @@ class node_runner {
   // Runner thread only.
   runner_counters counters_;
   std::map<std::int64_t, bool> echo_sent_;  // send time -> direct
+  std::map<std::uint64_t, std::unique_ptr<network_member>> members_;
+  std::map<std::uint64_t, std::int64_t> deferred_joins_;  // nwid -> when join() was asked
+  bool online_ = false;
 };
 
 }  // namespace ztkit::ctrl

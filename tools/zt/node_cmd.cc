@@ -8,10 +8,13 @@
 #include <cstdio>
 #include <algorithm>
 #include <deque>
+#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -73,6 +76,116 @@ CLI::Validator address_validator() {
       "ADDR");
 }
 
+// Exactly `digits` hex digits (or 1..digits when !exact).
+std::optional<std::uint64_t> parse_hex(const std::string& s, std::size_t digits, bool exact) {
+  if (s.empty() || s.size() > digits || (exact && s.size() != digits) ||
+      s.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    return std::nullopt;
+  return std::stoull(s, nullptr, 16);
+}
+
+CLI::Validator network_id_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return parse_hex(s, 16, true) ? std::string()
+                                      : "not a 16-hex-digit network ID (e.g. 8056c2e21c000001): " + s;
+      },
+      "NWID");
+}
+
+CLI::Validator suffix_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return parse_hex(s, 6, false) ? std::string()
+                                      : "not a network ID suffix of 1 to 6 hex digits: " + s;
+      },
+      "SUFFIX");
+}
+
+// "10.147.17.1-10.147.17.254" or "...-.../bits" (default /24).
+std::optional<ctrl::ipv4_pool> parse_pool(const std::string& s) {
+  std::string range = s;
+  unsigned bits = 24;
+  if (const auto slash = s.find('/'); slash != std::string::npos) {
+    const std::string b = s.substr(slash + 1);
+    if (b.empty() || b.size() > 2 || b.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    bits = static_cast<unsigned>(std::stoul(b));
+    if (bits < 1 || bits > 32) return std::nullopt;
+    range = s.substr(0, slash);
+  }
+  const auto dash = range.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto first = wire::inet_address::from_string(range.substr(0, dash));
+  auto last = wire::inet_address::from_string(range.substr(dash + 1));
+  if (!first || !last || first->fam != wire::inet_address::family::ipv4 ||
+      last->fam != wire::inet_address::family::ipv4)
+    return std::nullopt;
+  ctrl::ipv4_pool pool;
+  std::copy_n(first->ip.begin(), 4, pool.first.begin());
+  std::copy_n(last->ip.begin(), 4, pool.last.begin());
+  if (pool.last < pool.first) return std::nullopt;
+  pool.prefix_bits = static_cast<std::uint8_t>(bits);
+  return pool;
+}
+
+CLI::Validator pool_validator() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        return parse_pool(s) ? std::string()
+                             : "not an IPv4 range FIRST-LAST[/BITS] (e.g. 10.147.17.1-10.147.17.254): " + s;
+      },
+      "FIRST-LAST[/BITS]");
+}
+
+// The embedded controller's options (`zt root` and `zt node`).
+struct controller_options {
+  std::string suffix;  // empty: no controller
+  std::string pool = "10.147.17.1-10.147.17.254/24";
+  std::vector<std::string> authorize;
+  bool is_public = false;
+};
+
+void add_controller_options(CLI::App* cmd, controller_options& o) {
+  auto* net = cmd->add_option("--controller-network", o.suffix,
+                              "Be the controller of network (our address << 24) | SUFFIX "
+                              "(1-6 hex digits); prints `controller network NWID`")
+                  ->check(suffix_validator());
+  cmd->add_option("--pool", o.pool, "With --controller-network: IPv4 addresses to assign")
+      ->check(pool_validator())
+      ->needs(net);
+  cmd->add_option("--authorize", o.authorize,
+                  "With --controller-network: admit this member (repeatable)")
+      ->check(address_validator())
+      ->needs(net);
+  cmd->add_flag("--public", o.is_public, "With --controller-network: admit anyone")->needs(net);
+}
+
+// Creates the network and authorizes the listed members on the runner thread.
+result<std::uint64_t> setup_controller(ctrl::node_runner& r, const controller_options& o) {
+  ctrl::controller_network_settings settings;
+  settings.is_private = !o.is_public;
+  settings.v4_pool = parse_pool(o.pool);
+  const auto suffix = static_cast<std::uint32_t>(*parse_hex(o.suffix, 6, false));
+  std::vector<zt_address> members;
+  for (const auto& a : o.authorize) members.push_back(*zt_address::parse(a));
+  auto done = std::make_shared<std::promise<result<std::uint64_t>>>();
+  auto answer = done->get_future();
+  r.post_controller([done, settings, suffix, members](ctrl::controller& c, std::int64_t now) {
+    auto nwid = c.create_network(suffix, settings);
+    if (nwid.ok())
+      for (zt_address m : members)
+        if (status st = c.authorize(now, *nwid, m, true); !st.ok()) {
+          done->set_value(error{st.code(), st.message()});
+          return;
+        }
+    done->set_value(std::move(nwid));
+  });
+  if (answer.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
+    return error{errc::failed_precondition, "the controller did not answer"};
+  return answer.get();
+}
+
 std::string endpoint_string(const wire::inet_address& a) {
   std::string s = a.to_string();  // "IP/port"
   const auto slash = s.rfind('/');
@@ -118,6 +231,20 @@ std::string describe(const ctrl::runner_event& e) {
       return "fatal: upstream " + e.peer.to_string() +
              " says our address is taken; make a new identity";
     case k::error_received: return fmt::format("error from {} code {}", e.peer.to_string(), e.type);
+    case k::network_status:
+      return fmt::format("network {:016x} status {}", e.network_id, ctrl::to_string(e.status));
+    case k::network_config: {
+      std::string out;
+      for (const auto& ip : e.ips)
+        out += fmt::format("{}network {:016x} address {}{}", out.empty() ? "" : "\n", e.network_id,
+                           ip.to_string(), e.flag ? " (cached)" : "");
+      if (out.empty())
+        out = fmt::format("network {:016x} config (no addresses){}", e.network_id,
+                          e.flag ? " (cached)" : "");
+      return out;
+    }
+    case k::network_problem:
+      return fmt::format("network {:016x} problem: {}", e.network_id, printable(e.data));
   }
   return "event";
 }
@@ -180,6 +307,7 @@ void add_root_command(CLI::App& app, int& exit_code) {
     std::string endpoint;
     std::string backend = "auto";
     bool allow_loopback = false;
+    controller_options ctl;
   };
   auto o = std::make_shared<options>();
   CLI::App* cmd = app.add_subcommand(
@@ -197,6 +325,7 @@ void add_root_command(CLI::App& app, int& exit_code) {
                 "Accept loopback paths (tests and demos on one machine)");
   cmd->add_option("--backend", o->backend, "I/O backend")
       ->check(CLI::IsMember({"auto", "epoll", "io_uring"}));
+  add_controller_options(cmd, o->ctl);
   cmd->callback([o, &exit_code] {
     const auto listen = *parse_endpoint(o->listen);
     const auto endpoint = o->endpoint.empty() ? listen : *parse_endpoint(o->endpoint);
@@ -228,12 +357,24 @@ void add_root_command(CLI::App& app, int& exit_code) {
     cfg.backend = *parse_backend(o->backend);
     cfg.node.paths.allow_loopback = o->allow_loopback;
     cfg.planet = *planet;
+    cfg.state = &*sd;
+    cfg.controller = !o->ctl.suffix.empty();
     cfg.on_event = [&events](const ctrl::runner_event& e) { events.push(e); };
     auto runner = ctrl::node_runner::start(*id, std::move(cfg));
     if (!runner.ok()) {
       std::fprintf(stderr, "zt root: %s\n", runner.message().c_str());
       exit_code = 1;
       return;
+    }
+    if (!o->ctl.suffix.empty()) {
+      auto nwid = setup_controller(**runner, o->ctl);
+      if (!nwid.ok()) {
+        std::fprintf(stderr, "zt root: controller: %s\n", nwid.message().c_str());
+        (*runner)->stop();
+        exit_code = 1;
+        return;
+      }
+      say(fmt::format("controller network {:016x}", *nwid));
     }
     say("planet " + sd->planet_path().string());
     say("root " + (*runner)->address().to_string() + " at " + endpoint_string(endpoint));
@@ -262,6 +403,9 @@ void add_node_command(CLI::App& app, int& exit_code) {
     std::int64_t echo_interval_ms = 1000;
     bool exit_on_message = false;
     std::int64_t wait_ms = 0;
+    std::vector<std::string> join;
+    bool until_joined = false;
+    controller_options ctl;
   };
   auto o = std::make_shared<options>();
   CLI::App* cmd = app.add_subcommand(
@@ -289,6 +433,14 @@ void add_node_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--echo-interval-ms", o->echo_interval_ms, "Time between ECHOs")
       ->check(CLI::Range(std::int64_t{10}, std::int64_t{60000}));
   cmd->add_flag("--exit-on-message", o->exit_on_message, "Exit after the first USER_MESSAGE");
+  auto* join = cmd->add_option("--join", o->join,
+                               "Join this network (16 hex digits; repeatable) and print its "
+                               "status and assigned addresses")
+                   ->check(network_id_validator());
+  cmd->add_flag("--until-joined", o->until_joined,
+                "With --join: exit 0 once every joined network is OK with an address")
+      ->needs(join);
+  add_controller_options(cmd, o->ctl);
   cmd->add_option("--wait-ms", o->wait_ms,
                   "Exit after this long (0: run until SIGINT/SIGTERM or the expected event)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{86'400'000}));
@@ -313,6 +465,8 @@ void add_node_command(CLI::App& app, int& exit_code) {
     cfg.backend = *parse_backend(o->backend);
     cfg.node.paths.allow_loopback = o->allow_loopback;
     cfg.planet = *planet;
+    cfg.state = &*sd;
+    cfg.controller = !o->ctl.suffix.empty();
     cfg.on_event = [&events](const ctrl::runner_event& e) { events.push(e); };
     auto started = ctrl::node_runner::start(*id, std::move(cfg));
     if (!started.ok()) {
@@ -323,12 +477,35 @@ void add_node_command(CLI::App& app, int& exit_code) {
     auto& runner = **started;
     say("node " + runner.address().to_string() + " listening " +
         endpoint_string(runner.local_address()) + " (" + std::string(runner.backend_name()) + ")");
+    if (!o->ctl.suffix.empty()) {
+      auto nwid = setup_controller(runner, o->ctl);
+      if (!nwid.ok()) {
+        std::fprintf(stderr, "zt node: controller: %s\n", nwid.message().c_str());
+        runner.stop();
+        exit_code = 1;
+        return;
+      }
+      say(fmt::format("controller network {:016x}", *nwid));
+    }
+    // Per joined network: OK, and an address from the controller (not only from the cache).
+    struct joined_state {
+      bool ok = false;
+      bool address = false;
+      bool reported = false;
+    };
+    std::map<std::uint64_t, joined_state> networks;
+    const std::int64_t join_at = steady_ms();
+    for (const auto& n : o->join) {
+      const std::uint64_t nwid = *parse_hex(n, 16, true);
+      networks[nwid];
+      runner.join(nwid);
+    }
 
     const std::optional<zt_address> msg_to =
         o->send_to.empty() ? std::nullopt : zt_address::parse(o->send_to);
     const std::optional<zt_address> echo_to =
         o->echo.empty() ? std::nullopt : zt_address::parse(o->echo);
-    const bool expecting = echo_to.has_value() || o->exit_on_message;
+    const bool expecting = echo_to.has_value() || o->exit_on_message || o->until_joined;
     const std::int64_t start = steady_ms();
     bool online = false, sent_message = false, done = false;
     std::int64_t next_echo = 0;
@@ -355,6 +532,22 @@ void add_node_command(CLI::App& app, int& exit_code) {
       if (e->what == k::online) online = e->flag;
       if (e->what == k::fatal_identity_collision) exit_code = 3;
       if (e->what == k::user_message && o->exit_on_message) done = true;
+      if (e->what == k::network_status || e->what == k::network_config) {
+        auto it = networks.find(e->network_id);
+        if (it != networks.end()) {
+          auto& st = it->second;
+          if (e->what == k::network_status) st.ok = e->status == ctrl::network_status::ok;
+          if (e->what == k::network_config && !e->flag) st.address = !e->ips.empty();
+          if (st.ok && st.address && !st.reported) {
+            st.reported = true;
+            say(fmt::format("network {:016x} joined in {} ms", e->network_id, steady_ms() - join_at));
+          }
+          if (o->until_joined &&
+              std::all_of(networks.begin(), networks.end(),
+                          [](const auto& n) { return n.second.ok && n.second.address; }))
+            done = true;
+        }
+      }
       if (e->what == k::echo_reply && echo_to && e->peer == *echo_to &&
           (!o->until_direct || e->direct))
         done = true;
@@ -362,7 +555,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
     runner.stop();
     if (expecting && !done && !g_signalled && exit_code == 0) {
       std::fprintf(stderr, "zt node: timed out before the expected %s\n",
-                   echo_to ? "echo reply" : "user message");
+                   echo_to ? "echo reply" : o->exit_on_message ? "user message" : "network join");
       exit_code = 2;
     }
   });
