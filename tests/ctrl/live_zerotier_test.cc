@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -35,6 +36,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/process.h"
+
 #ifndef ZTKIT_ZT_BINARY
 #define ZTKIT_ZT_BINARY ""
 #endif
@@ -42,10 +45,15 @@
 #define ZTKIT_CAPTURES_DIR ""
 #endif
 
+namespace ztkit {
 namespace {
 
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
+using test::children;
+using test::read_all;
+using test::temp_dir;
+using test::wait_until;
 
 constexpr const char* kRootAddr = "9f5c568a3f";
 constexpr const char* kMemberAddr = "b0860caa65";
@@ -56,12 +64,6 @@ constexpr int kRootPort = 29990;
 constexpr int kMemberPort = 29993;
 constexpr int kNodePort = 29996;
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string find_ip_tool() {
   for (const char* p : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"})
@@ -115,92 +117,19 @@ class netns {
   bool created_ = false;
 };
 
-class children {
- public:
-  ~children() { kill_all(); }
-
-  // Starts `path` with `args` (args[0] is argv[0]) inside the namespace at `ns_path`, stdout and
-  // stderr into `log`. Returns the PID (-1 on failure).
-  pid_t spawn(const std::string& path, const std::vector<std::string>& args,
-              const std::string& ns_path, const fs::path& log) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      FILE* f = std::fopen(log.c_str(), "w");
-      if (f == nullptr) _exit(127);
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-      const int fd = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
-        std::perror("setns");
-        _exit(126);
-      }
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(path.c_str(), argv.data());
-      std::perror("execv");
-      _exit(127);
+// The child enters the test's network namespace before exec.
+std::function<bool()> in_netns(const std::string& ns_path) {
+  return [ns_path] {
+    const int fd = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+      std::perror("setns");
+      return false;
     }
-    if (pid > 0) pids_.push_back(pid);
-    return pid;
-  }
-
-  // Waits up to `ms` for `pid` to exit; its exit status, or -1 if it is still running.
-  int wait_exit(pid_t pid, int ms) {
-    const auto end = clock_type::now() + std::chrono::milliseconds(ms);
-    while (true) {
-      int st = 0;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        std::erase(pids_, pid);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      if (clock_type::now() >= end) return -1;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-
-  void kill_all() {
-    for (pid_t pid : pids_) ::kill(pid, SIGTERM);
-    for (pid_t pid : pids_) {
-      bool reaped = false;
-      for (int i = 0; i < 150 && !reaped; ++i) {  // up to 3 s for a clean stop
-        int st = 0;
-        if (::waitpid(pid, &st, WNOHANG) == pid) reaped = true;
-        else std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      if (!reaped) {
-        ::kill(pid, SIGKILL);
-        int st = 0;
-        ::waitpid(pid, &st, 0);
-      }
-    }
-    pids_.clear();
-  }
-
- private:
-  std::vector<pid_t> pids_;
-};
-
-template <typename F>
-bool wait_until(clock_type::time_point deadline, F pred) {
-  while (clock_type::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return pred();
+    return true;
+  };
 }
 
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string templ = (fs::temp_directory_path() / "ztkit-live-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path = templ;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
+
 
 // The lab's settings (shared/interop/lib.sh), plus "bind": all three addresses live in one
 // namespace, and without it each zerotier-one would also send from the others' addresses.
@@ -237,7 +166,7 @@ TEST(LiveZeroTier, RootSaysOkToHelloAndMemberFindsUsByWhois) {
   const std::string ip_tool = find_ip_tool();
   if (ip_tool.empty()) GTEST_SKIP() << "no `ip` tool";
 
-  temp_dir tmp;
+  temp_dir tmp("ztkit-live");
   ASSERT_FALSE(tmp.path.empty());
   netns ns(ip_tool, "ztkit-live-" + std::to_string(::getpid()), tmp.path / "ip.log");
   if (!ns.create()) GTEST_SKIP() << "cannot create a network namespace:\n" << read_all(tmp.path / "ip.log");
@@ -274,16 +203,15 @@ TEST(LiveZeroTier, RootSaysOkToHelloAndMemberFindsUsByWhois) {
   const fs::path root_log = tmp.path / "root.log", member_log = tmp.path / "member.log",
                  node_log = tmp.path / "node.log";
   // Our identity is made while the real nodes start (a missing planet: exits 1 after that).
-  const pid_t prep = procs.spawn(zt, {zt, "node", "--state", node_dir.string(), "--planet",
+  const pid_t prep = procs.spawn({zt, "node", "--state", node_dir.string(), "--planet",
                                       (tmp.path / "no-planet").string()},
-                                 ns.path(), tmp.path / "prep.log");
+                                 tmp.path / "prep.log", in_netns(ns.path()));
   ASSERT_GT(prep, 0);
-  ASSERT_GT(procs.spawn(zt_one, {zt_one, "-U", "-p" + std::to_string(kRootPort), root_home.string()},
-                        ns.path(), root_log),
+  ASSERT_GT(procs.spawn({zt_one, "-U", "-p" + std::to_string(kRootPort), root_home.string()},
+                        root_log, in_netns(ns.path())),
             0);
-  ASSERT_GT(procs.spawn(zt_one,
-                        {zt_one, "-U", "-p" + std::to_string(kMemberPort), member_home.string()},
-                        ns.path(), member_log),
+  ASSERT_GT(procs.spawn({zt_one, "-U", "-p" + std::to_string(kMemberPort), member_home.string()},
+                        member_log, in_netns(ns.path())),
             0);
 
   // `zerotier-one -q` is zerotier-cli; its output into a file, its exit status back.
@@ -291,8 +219,8 @@ TEST(LiveZeroTier, RootSaysOkToHelloAndMemberFindsUsByWhois) {
     std::error_code ec;
     fs::remove(out, ec);
     const pid_t pid =
-        procs.spawn(zt_one, {zt_one, "-q", "-D" + home.string(), "-p" + std::to_string(port), "-j", cmd},
-                    ns.path(), out);
+        procs.spawn({zt_one, "-q", "-D" + home.string(), "-p" + std::to_string(port), "-j", cmd},
+                    out, in_netns(ns.path()));
     if (pid <= 0) return -1;
     const int rc = procs.wait_exit(pid, 5000);
     if (rc < 0) ::kill(pid, SIGKILL);
@@ -323,12 +251,10 @@ TEST(LiveZeroTier, RootSaysOkToHelloAndMemberFindsUsByWhois) {
   ASSERT_GE(node_public.size(), 10u) << read_all(tmp.path / "prep.log");
   const std::string node_addr = node_public.substr(0, 10);
 
-  const pid_t node = procs.spawn(
-      zt,
-      {zt, "node", "--state", node_dir.string(), "--planet", (captures / "planet").string(),
+  const pid_t node = procs.spawn({zt, "node", "--state", node_dir.string(), "--planet", (captures / "planet").string(),
        "--listen", std::string(kNodeIp) + ":" + std::to_string(kNodePort), "--echo", kMemberAddr,
        "--until-direct", "--echo-interval-ms", "500", "--wait-ms", "30000"},
-      ns.path(), node_log);
+      node_log, in_netns(ns.path()));
   ASSERT_GT(node, 0);
   const int node_rc = procs.wait_exit(node, 35000);
   std::fprintf(stderr, "[%6lld ms] zt node %s exited %d:\n%s", elapsed(), node_addr.c_str(),
@@ -373,3 +299,4 @@ TEST(LiveZeroTier, RootSaysOkToHelloAndMemberFindsUsByWhois) {
 }
 
 }  // namespace
+}  // namespace ztkit

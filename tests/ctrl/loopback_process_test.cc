@@ -26,123 +26,28 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/process.h"
+
 #ifndef ZTKIT_ZT_BINARY
 #define ZTKIT_ZT_BINARY ""
 #endif
 
+namespace ztkit {
 namespace {
 
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// A UDP port on 127.0.0.1 that was free a moment ago.
-int free_udp_port() {
-  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
-class children {
- public:
-  ~children() { kill_all(); }
-
-  // Starts `args` with stdout and stderr into `log`. Returns the PID (-1 on failure).
-  pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      FILE* f = std::fopen(log.c_str(), "w");
-      if (f == nullptr) _exit(127);
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      _exit(127);
-    }
-    if (pid > 0) pids_.push_back(pid);
-    return pid;
-  }
-
-  // Waits up to `ms` for `pid` to exit; its exit status, or -1 if it is still running.
-  int wait_exit(pid_t pid, int ms) {
-    const auto end = clock_type::now() + std::chrono::milliseconds(ms);
-    while (clock_type::now() < end) {
-      int st = 0;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        std::erase(pids_, pid);
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-
-  void kill_all() {
-    for (pid_t pid : pids_) ::kill(pid, SIGTERM);
-    for (pid_t pid : pids_) {
-      bool reaped = false;
-      for (int i = 0; i < 100 && !reaped; ++i) {  // up to 2 s for a clean stop
-        int st = 0;
-        if (::waitpid(pid, &st, WNOHANG) == pid) reaped = true;
-        else std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
-      if (!reaped) {
-        ::kill(pid, SIGKILL);
-        int st = 0;
-        ::waitpid(pid, &st, 0);
-      }
-    }
-    pids_.clear();
-  }
-
- private:
-  std::vector<pid_t> pids_;
-};
-
-// Polls until pred() or the deadline; pred's last answer.
-template <typename F>
-bool wait_until(clock_type::time_point deadline, F pred) {
-  while (clock_type::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
-
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string templ = (fs::temp_directory_path() / "ztkit-loopback-XXXXXX").string();
-    if (::mkdtemp(templ.data()) != nullptr) path = templ;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
+using test::children;
+using test::free_udp_port;
+using test::read_all;
+using test::temp_dir;
+using test::wait_until;
 
 TEST(LoopbackProcess, RootRelaysThenDirect) {
   const std::string zt = ZTKIT_ZT_BINARY;
   if (zt.empty() || !fs::exists(zt)) GTEST_SKIP() << "zt binary not built: " << zt;
-  temp_dir tmp;
+  temp_dir tmp("ztkit-loopback");
   ASSERT_FALSE(tmp.path.empty());
   children procs;  // declared after tmp: children die before the folder goes
   // Identity generation takes a random number of memory-hard hashes (a second on average in
@@ -230,7 +135,7 @@ TEST(LoopbackProcess, RootRelaysThenDirect) {
 TEST(LoopbackProcess, ClearErrors) {
   const std::string zt = ZTKIT_ZT_BINARY;
   if (zt.empty() || !fs::exists(zt)) GTEST_SKIP() << "zt binary not built: " << zt;
-  temp_dir tmp;
+  temp_dir tmp("ztkit-loopback");
   ASSERT_FALSE(tmp.path.empty());
   children procs;
   const fs::path log = tmp.path / "out.log";
@@ -260,3 +165,4 @@ TEST(LoopbackProcess, ClearErrors) {
 }
 
 }  // namespace
+}  // namespace ztkit
