@@ -52,6 +52,11 @@ wakeup::~wakeup() {
 
 void wakeup::write_event() {
   written_.fetch_add(1, std::memory_order_relaxed);
+  if (notify_fn_) {
+    notified_.store(true, std::memory_order_relaxed);
+    notify_fn_(notify_ctx_);
+    return;
+  }
   if (fd_ < 0) return;  // the consumer naps instead (see block())
   const std::uint64_t one = 1;
   // EAGAIN means the counter is near 2^64: it is set, which is all a reader looks at.
@@ -76,6 +81,11 @@ void wakeup::block(int timeout_ms) {
 
 bool wakeup::after_wake() {
   sleeping_.store(false, std::memory_order_relaxed);
+  if (notify_fn_) {
+    if (!notified_.exchange(false, std::memory_order_relaxed)) return false;
+    woken_.store(woken_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    return true;
+  }
   if (fd_ < 0) return false;
   std::uint64_t v = 0;
   ssize_t r;

@@ -100,6 +100,18 @@ class wakeup {
   // `skipped` here covers only notify() calls without a counter of their own.
   wakeup_counters counters() const;
 
+  // For a consumer that blocks somewhere fd() cannot reach (an I/O backend's own poll, which
+  // has its own thread-safe wake()): a producer that finds the consumer sleeping calls fn(ctx)
+  // instead of writing the eventfd. fn runs on the producer's thread, at most once per sleep
+  // (the same exchange() decides), and must interrupt the consumer's block even if called
+  // before the consumer actually blocks (io::backend::wake() is sticky that way). Set by the
+  // consumer before any producer can reach this wakeup (null: back to the eventfd).
+  // after_wake() then does not read the eventfd and returns whether fn was called.
+  void set_notifier(void (*fn)(void*), void* ctx) {
+    notify_fn_ = fn;
+    notify_ctx_ = ctx;
+  }
+
  private:
   bool try_wake() {
     light_fence();  // pairs with prepare_sleep()'s heavy_fence()
@@ -133,6 +145,10 @@ class wakeup {
   static inline std::atomic<bool> asymmetric_{false};
 
   int fd_ = -1;
+  void (*notify_fn_)(void*) = nullptr;
+  void* notify_ctx_ = nullptr;
+  // Set by a producer that called notify_fn_, cleared by after_wake().
+  std::atomic<bool> notified_{false};
   // Written by the consumer, read (and cleared) by producers.
   alignas(64) std::atomic<bool> sleeping_{false};
   std::atomic<std::uint64_t> sleeps_{0};

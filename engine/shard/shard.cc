@@ -29,7 +29,40 @@ shard::shard(const shard_config& cfg, const backend_factory& make_backend, shard
       pool_(cfg.pool),
       make_backend_(make_backend),
       timers_(cfg.timers, start_ns),
-      rx_(std::max<std::size_t>(cfg.rx_batch, 1)) {}
+      rx_(std::max<std::size_t>(cfg.rx_batch, 1)) {
+  if (cfg_.command_capacity > 0) {
+    command_queue::config qc;
+    qc.shards = 1;
+    qc.ring_capacity = cfg_.command_capacity;
+    qc.max_producers = std::max<std::size_t>(cfg_.command_max_producers, 1);
+    commands_ = std::make_unique<command_queue>(qc);
+    // A producer that finds the shard asleep interrupts the backend's poll, which the
+    // wakeup's own eventfd could not reach.
+    commands_->shard_wakeup(0).set_notifier(&shard::wake_backend, this);
+  }
+}
+
+void shard::wake_backend(void* self) {
+  auto* s = static_cast<shard*>(self);
+  if (s->backend_) s->backend_->wake();
+}
+
+buf::push_status shard::try_post(task&& t) {
+  if (!commands_) return buf::push_status::closed;
+  return commands_->push(0, std::move(t));
+}
+
+buf::command_counters shard::command_counters() const {
+  return commands_ ? commands_->counters(0) : buf::command_counters{};
+}
+
+std::size_t shard::run_tasks(std::size_t budget) {
+  if (!commands_ || budget == 0) return 0;
+  const std::size_t n = commands_->drain(
+      0, [this](task&& t, command_queue::reply_to) { t(*this); }, budget);
+  counters_.tasks_run += n;
+  return n;
+}
 
 shard::~shard() {
   stop();
@@ -73,7 +106,22 @@ std::int64_t shard::poll_timeout(std::int64_t now) const {
 }
 
 std::size_t shard::iterate(std::int64_t now, std::int64_t timeout_ns, const clock* clk) {
+  // About to block: announce it, then re-check the lanes (buf/wakeup.h). A producer that pushes
+  // after the re-check sees `sleeping` and wakes the backend (wake_backend); one that pushed
+  // before it is seen here, and the poll does not wait.
+  bool slept = false;
+  if (commands_ && timeout_ns != 0) {
+    buf::wakeup& w = commands_->shard_wakeup(0);
+    w.prepare_sleep();
+    if (commands_->pending(0) || stop_.load(std::memory_order_acquire)) {
+      w.cancel_sleep();
+      timeout_ns = 0;
+    } else {
+      slept = true;
+    }
+  }
   const std::size_t n = backend_->poll(std::span<io::rx_datagram>(rx_), timeout_ns);
+  if (slept) commands_->shard_wakeup(0).after_wake();
   if (clk) now = clk->now_ns();  // poll may have waited
   ++counters_.iterations;
   if (n > 0) {
@@ -86,6 +134,7 @@ std::size_t shard::iterate(std::int64_t now, std::int64_t timeout_ns, const cloc
   counters_.timers_fired += timers_.advance(
       now, [&](std::uint64_t token, std::int64_t) { handler_.on_timer(*this, token, now); });
   handler_.on_iteration(*this, now);
+  run_tasks(cfg_.command_budget);
   backend_->flush();
   return n;
 }
@@ -109,8 +158,10 @@ void shard::loop(const clock* clk) {
     const std::int64_t now = clk->now_ns();
     iterate(now, poll_timeout(now), clk);
   }
-  // Shutdown with operations in flight: whatever was queued is handed over once more, then
-  // the backend cancels the rest and returns every buffer to the pool.
+  // Shutdown with operations in flight: tasks already accepted run, whatever was queued is
+  // handed over once more, then the backend cancels the rest and returns every buffer to the
+  // pool.
+  run_tasks(cfg_.command_capacity * cfg_.command_max_producers);  // bounded: posters may go on
   backend_->flush();
   backend_->close();
 }

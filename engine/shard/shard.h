@@ -4,7 +4,11 @@
 //   1. poll the backend, waiting at most until the next timer deadline (no fixed sleeps);
 //   2. hand the received batch to the handler (on_datagrams);
 //   3. fire the timers that are due (on_timer);
-//   4. one flush() for everything the handlers queued with send().
+//   4. run the tasks posted from other threads (shard::post), at most command_budget of them;
+//   5. one flush() for everything the handlers and tasks queued with send().
+// Before blocking in poll with a nonzero timeout the shard announces its sleep on its command
+// queue's wakeup and re-checks the lanes (buf/wakeup.h's protocol); a producer that finds it
+// asleep interrupts the poll with backend().wake(), so a posted task never waits for a timer.
 // It runs on its own thread (start / stop / join, optionally pinned to a CPU) with a real
 // clock, or is stepped by hand with run_once(now) on a virtual clock for the simulator.
 #pragma once
@@ -19,6 +23,8 @@
 #include <vector>
 
 #include "engine/base/result.h"
+#include "engine/buf/command_queue.h"
+#include "engine/buf/inplace_task.h"
 #include "engine/buf/packet_buffer.h"
 #include "engine/io/backend.h"
 #include "engine/shard/timer_wheel.h"
@@ -73,6 +79,7 @@ struct shard_counters {
   std::uint64_t timers_fired = 0;
   std::uint64_t timer_insert_failed = 0; // the wheel was full
   std::uint64_t empty_polls = 0;         // poll returned nothing
+  std::uint64_t tasks_run = 0;           // posted tasks run on the shard thread
 };
 
 struct shard_config {
@@ -83,12 +90,19 @@ struct shard_config {
   timer_wheel::config timers{};
   std::size_t rx_batch = 64;                 // datagrams per poll()
   std::int64_t max_poll_timeout_ns = -1;     // with no timer armed; -1: until a datagram/wake
+  // The command path (post()): per producer thread lane capacity; 0: no command path.
+  std::size_t command_capacity = 0;
+  std::size_t command_max_producers = 64;    // distinct threads that may post()
+  std::size_t command_budget = 256;          // tasks run per iteration at most
 };
 
 class shard {
  public:
   using backend_factory =
       std::function<result<std::unique_ptr<io::backend>>(buf::buffer_pool& pool)>;
+  // Runs on the shard's thread; allocation-free (captures up to 48 bytes).
+  using task = buf::inplace_task<void(shard&)>;
+  using command_queue = buf::command_queue<task>;
 
   // Makes the pool, then the backend on it; open() binds it.
   shard(const shard_config& cfg, const backend_factory& make_backend, shard_handler& handler,
@@ -119,6 +133,24 @@ class shard {
   }
   timer_handle arm(std::int64_t deadline_ns, std::uint64_t token);
 
+  // From any thread (shard_config::command_capacity > 0): queues t to run on the shard's thread
+  // within a later iteration and wakes the shard if it sleeps in poll. Per posting thread, tasks
+  // run in the order posted. No lock and no allocation per task (a thread's first post to a
+  // shard registers its lane once). Returns ok, or why t was refused (t is then left as it was):
+  // full (this thread's lane: back off and retry), closed (close_commands()),
+  // too_many_producers; closed also when the shard has no command path.
+  // Posting must have stopped before the shard is destroyed; tasks accepted before stop() and
+  // still queued when the loop ends run once more on the way out.
+  buf::push_status try_post(task&& t);
+  bool post(task&& t) { return try_post(std::move(t)) == buf::push_status::ok; }
+  // Refuses every later post() (any thread).
+  void close_commands() {
+    if (commands_) commands_->close();
+  }
+  bool has_commands() const { return commands_ != nullptr; }
+  // Drain and wake-up statistics (any thread); all zero without a command path.
+  buf::command_counters command_counters() const;
+
   int id() const { return cfg_.id; }
   buf::buffer_pool& pool() { return pool_; }
   io::backend& backend() { return *backend_; }
@@ -132,6 +164,8 @@ class shard {
   std::size_t iterate(std::int64_t now, std::int64_t timeout_ns, const clock* clk);
   void loop(const clock* clk);
   std::int64_t poll_timeout(std::int64_t now) const;
+  std::size_t run_tasks(std::size_t budget);
+  static void wake_backend(void* self);
 
   shard_config cfg_;
   shard_handler& handler_;
@@ -141,6 +175,7 @@ class shard {
   timer_wheel timers_;
   std::vector<io::rx_datagram> rx_;
   shard_counters counters_{};
+  std::unique_ptr<command_queue> commands_;  // null: no command path
   std::atomic<bool> stop_{false};
   std::atomic<bool> pinned_{false};
   std::thread thread_;
