@@ -99,23 +99,11 @@ class node_runner::sink final : public node_sink {
     r_.emit(std::move(e));
     // Each member checks the ERROR is for its network and from its controller.
     for (auto& [nwid, m] : r_.members_) m->on_error(now, from, err);
+    r_.on_network_error(now, from, err);
   }
   void on_network_packet(peer& from, wire::const_packet_view p, socket_id,
                          const wire::inet_address&) override {
-    const auto payload = p.payload();
-    if (p.verb() == wire::verb::network_config_request) {
-      if (r_.controller_) r_.controller_->on_config_request(now, from.identity(), p.packet_id(), payload);
-    } else if (p.verb() == wire::verb::network_config) {
-      // A chunk starts with its network ID.
-      if (payload.size() >= 8)
-        if (network_member* m = r_.find_member(wire::load_be64(payload.data())))
-          m->on_network_config(now, from.address(), p.packet_id(), payload);
-    } else if (p.verb() == wire::verb::ok && payload.size() >= 17 &&
-               payload[0] == static_cast<std::uint8_t>(wire::verb::network_config_request)) {
-      // OK(NETWORK_CONFIG_REQUEST): [1 in-re verb][8 in-re packet id][chunk: 8 nwid ...]
-      if (network_member* m = r_.find_member(wire::load_be64(payload.data() + 9)))
-        m->on_config_ok(now, from.address(), wire::load_be64(payload.data() + 1), payload.subspan(9));
-    }
+    r_.on_network_packet(now, from, p);
   }
 
   std::int64_t now = 0;  // the time of the call into the core in progress
@@ -239,6 +227,12 @@ void node_runner::join(std::uint64_t nwid) {
       e.network_id = id;
       e.flag = from_cache;
       if (c) e.ips = c->static_ips;
+      // The network's IP stack follows the config (created at the first one).
+      if (c) {
+        auto& st = stacks_[id];
+        if (!st) st = std::make_unique<network_stack>(id, address_, *nio_);
+        st->set_config(sink_->now, c);
+      }
       emit(std::move(e));
     };
     ev.on_problem = [this](std::uint64_t id, const std::string& what) {
@@ -264,6 +258,7 @@ void node_runner::leave(std::uint64_t nwid) {
     if (it == members_.end()) return;
     it->second->leave();
     members_.erase(it);
+    stacks_.erase(nwid);
     deferred_joins_.erase(nwid);
   });
 }
@@ -279,6 +274,31 @@ void node_runner::network_pass(std::int64_t now) {
   }
   for (auto& [nwid, m] : members_)
     if (deferred_joins_.count(nwid) == 0) m->on_tick(now);
+  for (auto& [nwid, st] : stacks_) st->poll(now);
+  if (now >= next_directory_expiry_) {
+    directory_.expire(now);
+    next_directory_expiry_ = now + 10000;
+  }
+}
+
+network_stack* node_runner::find_stack(std::uint64_t nwid) {
+  auto it = stacks_.find(nwid);
+  return it == stacks_.end() ? nullptr : it->second.get();
+}
+
+const network_stack* node_runner::stack(std::uint64_t nwid) const {
+  auto it = stacks_.find(nwid);
+  return it == stacks_.end() ? nullptr : it->second.get();
+}
+
+void node_runner::post_network(std::uint64_t nwid,
+                               std::function<void(network_stack&, std::int64_t)> fn) {
+  post([this, nwid, fn = std::move(fn)](node_core&, std::int64_t now) {
+    network_stack* st = find_stack(nwid);
+    if (st == nullptr || st->iface() == nullptr) return;
+    fn(*st, now);
+    st->flush(now);
+  });
 }
 
 void node_runner::post_controller(std::function<void(controller&, std::int64_t)> fn) {
@@ -302,6 +322,15 @@ void node_runner::run() {
     if (now >= next_tick) {
       core_->on_tick(now);
       ++counters_.ticks;
+      if (!stacks_.empty()) {
+        // The roots, best first: GATHERs go to the first, LIKEs to all (§6.4).
+        std::vector<zt_address> ups;
+        const peer* best = core_->topo().best_upstream(now);
+        if (best) ups.push_back(best->address());
+        for (const peer* u : core_->topo().upstreams())
+          if (u != best) ups.push_back(u->address());
+        for (auto& [nwid, st] : stacks_) st->port().set_upstreams(ups);
+      }
       next_tick = now + cfg_.tick_interval_ms;
       // Forget ECHOs that were never answered.
       while (!echo_sent_.empty() && echo_sent_.begin()->first < now - echo_memory_ms)

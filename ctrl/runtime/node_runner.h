@@ -37,8 +37,10 @@
 
 #include "ctrl/network/controller.h"
 #include "ctrl/network/network_io.h"
+#include "ctrl/network/multicast_directory.h"
 #include "ctrl/network/network_member.h"
 #include "ctrl/node/node_core.h"
+#include "ctrl/runtime/network_stack.h"
 #include "ctrl/state/state_dir.h"
 #include "engine/base/result.h"
 #include "engine/buf/packet_buffer.h"
@@ -130,12 +132,17 @@ class node_runner {
   // Joins network `nwid` (the request leaves at once) / leaves it (forgets its cached config).
   void join(std::uint64_t nwid);
   void leave(std::uint64_t nwid);
+  // Runs `fn` on the runner thread with network `nwid`'s stack (not at all before the
+  // network's first config); what `fn` queued on its interface (socket sends) goes out right
+  // after it.
+  void post_network(std::uint64_t nwid, std::function<void(network_stack&, std::int64_t now)> fn);
   // Runs `fn` on the runner thread with the embedded controller (not at all without one).
   void post_controller(std::function<void(controller&, std::int64_t now)> fn);
 
   // Runner-thread state; read only from on_event or a posted function (or after stop()).
   const runner_counters& counters() const { return counters_; }
   const network_member* member(std::uint64_t nwid) const;
+  const network_stack* stack(std::uint64_t nwid) const;
 
   // The runner's clock: ms since the epoch at start, advancing monotonically.
   std::int64_t now_ms() const;
@@ -146,7 +153,16 @@ class node_runner {
   void run();
   void emit(runner_event&& e);
   network_member* find_member(std::uint64_t nwid);
-  void network_pass(std::int64_t now);  // deferred joins and member ticks
+  void network_pass(std::int64_t now);  // deferred joins, member ticks, stacks' timers
+  network_stack* find_stack(std::uint64_t nwid);
+  // Verbs for the network layer (network_dispatch.cc): configs to the member/controller,
+  // frames and multicast to the network's stack, LIKE/GATHER to the directory we serve.
+  void on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p);
+  void on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
+                     std::span<const std::uint8_t> raw);
+  void on_network_error(std::int64_t now, zt_address from, const wire::error_payload& e);
+  // A root, or the controller of the network: we keep its multicast directory.
+  bool serves_directory(std::uint64_t nwid) const;
 
   node_runner_config cfg_;
   buf::buffer_pool pool_;
@@ -171,6 +187,10 @@ class node_runner {
   std::map<std::int64_t, bool> echo_sent_;  // send time -> direct
   std::map<std::uint64_t, std::unique_ptr<network_member>> members_;
   std::map<std::uint64_t, std::int64_t> deferred_joins_;  // nwid -> when join() was asked
+  std::map<std::uint64_t, std::unique_ptr<network_stack>> stacks_;
+  multicast_directory directory_;  // as a root / controller: every network's subscribers
+  std::uint64_t directory_rng_ = 0x5eed;
+  std::int64_t next_directory_expiry_ = 0;
   bool online_ = false;
 };
 

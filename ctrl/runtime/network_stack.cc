@@ -1,0 +1,104 @@
+#include "ctrl/runtime/network_stack.h"
+
+#include <algorithm>
+
+namespace ztkit::ctrl {
+
+namespace {
+
+constexpr std::size_t headroom = 64;
+constexpr std::int64_t port_tick_ms = 1000;
+
+std::size_t slab_for(std::uint32_t mtu) {
+  // headroom + Ethernet header + MTU, rounded up to a 1 KiB multiple.
+  return (headroom + 14 + mtu + 1023) / 1024 * 1024;
+}
+
+}  // namespace
+
+network_stack::network_stack(std::uint64_t nwid, zt_address self, network_io& io,
+                             network_port::options opt)
+    : nwid_(nwid),
+      self_(self),
+      port_(nwid, self, io,
+            [this](std::span<const std::uint8_t> frame) {
+              // The port's call is in progress; keep what the stack answers for afterwards.
+              if (iface_) take(iface_->process(now_of_call_, frame));
+            },
+            opt) {}
+
+void network_stack::take(std::span<buf::packet_buffer> frames) {
+  for (auto& f : frames) out_.push_back(std::move(f));
+}
+
+void network_stack::send_taken(std::int64_t now) {
+  // Frames sent may make the port deliver nothing (send_ethernet never delivers), so one pass.
+  std::vector<buf::packet_buffer> frames;
+  frames.swap(out_);
+  for (auto& f : frames) port_.send_ethernet(now, f.bytes());
+  frames.clear();
+  if (out_.empty()) out_.swap(frames);  // keep the capacity
+}
+
+void network_stack::set_config(std::int64_t now, std::shared_ptr<const wire::network_config> c) {
+  if (!c) return;
+  now_of_call_ = now;
+  if (!iface_) {
+    mtu_ = std::clamp(c->mtu, wire::network_config::min_mtu, wire::network_config::max_mtu);
+    pool_ = std::make_unique<buf::buffer_pool>(
+        buf::buffer_pool::config{.slab_size = slab_for(mtu_), .count = 512, .headroom = headroom});
+    auto cfg = netstack::interface_config::for_member(self_, nwid_, mtu_);
+    cfg.allow_broadcast = c->enable_broadcast();
+    iface_ = std::make_unique<netstack::interface>(cfg, *pool_);
+    out_.reserve(256);
+  } else if (c->mtu != mtu_) {
+    ++counters_.mtu_changes_ignored;
+  }
+  std::vector<netstack::ipv4_cidr> v4;
+  std::vector<netstack::ipv6_cidr> v6;
+  for (const auto& ip : c->static_ips) {
+    if (ip.fam == wire::inet_address::family::ipv4) {
+      netstack::ipv4_cidr a;
+      std::copy_n(ip.ip.begin(), 4, a.addr.b.begin());
+      a.prefix_len = static_cast<std::uint8_t>(std::min<std::uint16_t>(ip.port, 32));
+      v4.push_back(a);
+    } else if (ip.fam == wire::inet_address::family::ipv6) {
+      netstack::ipv6_cidr a;
+      std::copy_n(ip.ip.begin(), 16, a.addr.b.begin());
+      a.prefix_len = static_cast<std::uint8_t>(std::min<std::uint16_t>(ip.port, 128));
+      v6.push_back(a);
+    }
+  }
+  std::vector<netstack::route> routes;
+  for (const auto& r : c->routes) routes.push_back({r.target, r.via});
+  iface_->set_routes(routes);
+  // The port first (it LIKEs the new groups), then the stack's announcements go out through it.
+  port_.set_config(now, c);
+  take(iface_->set_addresses(now, v4, v6));
+  send_taken(now);
+}
+
+void network_stack::flush(std::int64_t now) {
+  if (!iface_) return;
+  now_of_call_ = now;
+  take(iface_->poll(now));
+  send_taken(now);
+}
+
+void network_stack::send_ping(std::int64_t now, const wire::inet_address& dst, std::uint16_t ident,
+                              std::uint16_t seq, std::span<const std::uint8_t> data) {
+  if (!iface_) return;
+  now_of_call_ = now;
+  take(iface_->send_ping(now, dst, ident, seq, data));
+  send_taken(now);
+}
+
+void network_stack::poll(std::int64_t now) {
+  flush(now);
+  if (now >= next_port_tick_) {
+    port_.on_tick(now);
+    next_port_tick_ = now + port_tick_ms;
+  }
+}
+
+}  // namespace ztkit::ctrl

@@ -1,0 +1,73 @@
+// One joined network's local end: the network_port (ZeroTier's virtual switch port) wired to a
+// netstack::interface (our IP stack on that network) with the buffer pool the stack builds its
+// frames in. Frames the port delivers go into the interface; frames the interface emits go out
+// through the port; a frame the interface answers while the port is still inside a call is sent
+// after the call returns (the port is never re-entered).
+//
+// Created at the network's first config; the interface gets the config's managed IPv4/IPv6
+// addresses, routes and MTU (the MTU of the first config: a later change needs a re-join, the
+// interface's buffers are sized for it, counted in mtu_changes_ignored). Pure like its parts:
+// every call takes `now`; the runner thread owns it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "ctrl/network/network_port.h"
+#include "engine/buf/packet_buffer.h"
+#include "netstack/iface/interface.h"
+
+namespace ztkit::ctrl {
+
+struct network_stack_counters {
+  std::uint64_t mtu_changes_ignored = 0;
+};
+
+class network_stack {
+ public:
+  network_stack(std::uint64_t nwid, zt_address self, network_io& io,
+                network_port::options opt = {});
+
+  std::uint64_t network_id() const { return port_.network_id(); }
+
+  void set_config(std::int64_t now, std::shared_ptr<const wire::network_config> config);
+  // An ICMP/ICMPv6 echo request from our stack (replies: iface()->take_echo_reply()).
+  void send_ping(std::int64_t now, const wire::inet_address& dst, std::uint16_t ident,
+                 std::uint16_t seq, std::span<const std::uint8_t> data);
+  // Runs fn(port) (an inbound verb) at `now`; what the stack answers goes out afterwards.
+  template <typename F>
+  void port_call(std::int64_t now, F&& fn) {
+    now_of_call_ = now;
+    fn(port_);
+    send_taken(now);
+  }
+  // Interface timers and queued socket datagrams, then the port's timers.
+  void poll(std::int64_t now);
+  // Sends what the interface queued during a call made on it (socket sends, pings).
+  void flush(std::int64_t now);
+
+  network_port& port() { return port_; }
+  const network_port& port() const { return port_; }
+  // Null until the first config.
+  netstack::interface* iface() { return iface_.get(); }
+  const netstack::interface* iface() const { return iface_.get(); }
+  const network_stack_counters& counters() const { return counters_; }
+
+ private:
+  void take(std::span<buf::packet_buffer> frames);
+  void send_taken(std::int64_t now);
+
+  std::uint64_t nwid_;
+  zt_address self_;
+  network_port port_;
+  std::unique_ptr<buf::buffer_pool> pool_;
+  std::unique_ptr<netstack::interface> iface_;
+  std::vector<buf::packet_buffer> out_;  // interface frames waiting for the port
+  std::int64_t now_of_call_ = 0;  // for frames the port delivers inside a call
+  std::int64_t next_port_tick_ = 0;
+  std::uint32_t mtu_ = 0;
+  network_stack_counters counters_;
+};
+
+}  // namespace ztkit::ctrl
