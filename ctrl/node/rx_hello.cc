@@ -12,6 +12,11 @@ bool node_core::rate_gate_identity_verification(std::int64_t now, const inet_add
   std::uint64_t key = static_cast<std::uint64_t>(from.fam) << 56;
   const std::size_t n = from.fam == inet_address::family::ipv4 ? 3 : 8;
   for (std::size_t i = 0; i < n; ++i) key = key * 1099511628211ULL ^ from.ip[i];
+  // Not in 1.14: with loopback paths allowed (our demo/test option, never on by default) every
+  // node on the machine shares 127.0.0.1, so the gate would stall the second node to start
+  // within 2 s by a whole HELLO retry (5 s). Loopback sources are gated per port instead.
+  if (config_.paths.allow_loopback && scope_of(from) == ip_scope::loopback)
+    key = key * 1099511628211ULL ^ from.port;
   if (identity_gate_.size() > 4096) identity_gate_.clear();  // bounded memory
   auto [it, fresh] = identity_gate_.try_emplace(key, now);
   if (fresh) return true;
