@@ -405,6 +405,8 @@ void add_node_command(CLI::App& app, int& exit_code) {
     std::int64_t wait_ms = 0;
     std::vector<std::string> join;
     bool until_joined = false;
+    std::string ping;
+    int ping_count = 3;
     controller_options ctl;
   };
   auto o = std::make_shared<options>();
@@ -440,6 +442,17 @@ void add_node_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--until-joined", o->until_joined,
                 "With --join: exit 0 once every joined network is OK with an address")
       ->needs(join);
+  auto* ping = cmd->add_option("--ping", o->ping,
+                               "Once the first --join network is up, send ICMP echo requests "
+                               "to this IPv4/IPv6 address on it through ztkit's IP stack")
+                   ->needs(join)
+                   ->check([](const std::string& s) {
+                     return wire::inet_address::from_string(s).has_value() ? std::string()
+                                                                         : "not an IP address";
+                   });
+  cmd->add_option("--ping-count", o->ping_count, "With --ping: replies to wait for, then exit 0")
+      ->needs(ping)
+      ->check(CLI::Range(1, 1000));
   add_controller_options(cmd, o->ctl);
   cmd->add_option("--wait-ms", o->wait_ms,
                   "Exit after this long (0: run until SIGINT/SIGTERM or the expected event)")
@@ -505,7 +518,33 @@ void add_node_command(CLI::App& app, int& exit_code) {
         o->send_to.empty() ? std::nullopt : zt_address::parse(o->send_to);
     const std::optional<zt_address> echo_to =
         o->echo.empty() ? std::nullopt : zt_address::parse(o->echo);
-    const bool expecting = echo_to.has_value() || o->exit_on_message || o->until_joined;
+    // --ping: requests and replies cross to the runner thread through post_network; the
+    // replies are collected there with the runner's clock for an honest RTT.
+    struct ping_state {
+      std::mutex mu;
+      std::map<std::uint16_t, std::int64_t> sent;  // seq -> runner time
+      std::vector<std::pair<std::uint16_t, std::int64_t>> replies;  // seq, rtt
+    };
+    auto pings = std::make_shared<ping_state>();
+    std::optional<wire::inet_address> ping_to;
+    if (!o->ping.empty()) ping_to = wire::inet_address::from_string(o->ping);
+    const std::uint64_t ping_net = o->join.empty() ? 0 : *parse_hex(o->join.front(), 16, true);
+    std::uint16_t ping_seq = 0;
+    int ping_replies = 0;
+    std::int64_t next_ping = 0;
+    const auto drain_pings = [&runner, pings, ping_net] {
+      runner.post_network(ping_net, [pings](ctrl::network_stack& st, std::int64_t now) {
+        std::lock_guard lock(pings->mu);
+        while (auto r = st.iface()->take_echo_reply()) {
+          auto it = pings->sent.find(r->seq);
+          if (it == pings->sent.end()) continue;
+          pings->replies.emplace_back(r->seq, now - it->second);
+          pings->sent.erase(it);
+        }
+      });
+    };
+    const bool expecting =
+        echo_to.has_value() || o->exit_on_message || o->until_joined || ping_to.has_value();
     const std::int64_t start = steady_ms();
     bool online = false, sent_message = false, done = false;
     std::int64_t next_echo = 0;
@@ -522,7 +561,30 @@ void add_node_command(CLI::App& app, int& exit_code) {
         runner.send_echo(*echo_to);
         next_echo = now + o->echo_interval_ms;
       }
-      std::int64_t wait = 100;
+      const bool ping_ready = ping_to && networks.count(ping_net) && networks[ping_net].reported;
+      if (ping_ready && now >= next_ping) {
+        const std::uint16_t seq = ++ping_seq;
+        const wire::inet_address dst = *ping_to;
+        runner.post_network(ping_net, [pings, seq, dst](ctrl::network_stack& st, std::int64_t now) {
+          {
+            std::lock_guard lock(pings->mu);
+            pings->sent[seq] = now;
+          }
+          static constexpr std::uint8_t data[32] = {'z', 't', 'k', 'i', 't'};
+          st.send_ping(now, dst, 0x7a74, seq, data);
+        });
+        next_ping = now + o->echo_interval_ms;
+      }
+      if (ping_ready) {
+        drain_pings();
+        std::lock_guard lock(pings->mu);
+        for (const auto& [seq, rtt] : pings->replies) {
+          say(fmt::format("ping reply from {} seq {} time {} ms", o->ping, seq, rtt));
+          if (++ping_replies >= o->ping_count) done = true;
+        }
+        pings->replies.clear();
+      }
+      std::int64_t wait = ping_ready ? 5 : 100;
       if (o->wait_ms > 0) wait = std::min(wait, std::max<std::int64_t>(1, start + o->wait_ms - now));
       if (online && echo_to) wait = std::min(wait, std::max<std::int64_t>(1, next_echo - now));
       auto e = events.pop(wait);
@@ -542,7 +604,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
             st.reported = true;
             say(fmt::format("network {:016x} joined in {} ms", e->network_id, steady_ms() - join_at));
           }
-          if (o->until_joined &&
+          if (o->until_joined && !ping_to &&
               std::all_of(networks.begin(), networks.end(),
                           [](const auto& n) { return n.second.ok && n.second.address; }))
             done = true;
@@ -555,7 +617,8 @@ void add_node_command(CLI::App& app, int& exit_code) {
     runner.stop();
     if (expecting && !done && !g_signalled && exit_code == 0) {
       std::fprintf(stderr, "zt node: timed out before the expected %s\n",
-                   echo_to ? "echo reply" : o->exit_on_message ? "user message" : "network join");
+                   echo_to ? "echo reply" : o->exit_on_message ? "user message"
+                                          : ping_to ? "ping replies" : "network join");
       exit_code = 2;
     }
   });
