@@ -23,7 +23,9 @@ network_stack::network_stack(std::uint64_t nwid, zt_address self, network_io& io
       port_(nwid, self, io,
             [this](std::span<const std::uint8_t> frame) {
               // The port's call is in progress; keep what the stack answers for afterwards.
-              if (iface_) take(iface_->process(now_of_call_, frame));
+              if (!iface_) return;
+              delivered_ = true;
+              take(iface_->process(now_of_call_, frame));
             },
             opt) {}
 

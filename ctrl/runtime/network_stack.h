@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -39,8 +40,18 @@ class network_stack {
   template <typename F>
   void port_call(std::int64_t now, F&& fn) {
     now_of_call_ = now;
+    delivered_ = false;
     fn(port_);
     send_taken(now);
+    if (delivered_ && on_input_) {
+      on_input_(*this, now);
+      flush(now);
+    }
+  }
+  // Called (runner thread) after frames reached the interface: sockets may have data now.
+  // The application's hook for readiness without polling; keep it short.
+  void set_on_input(std::function<void(network_stack&, std::int64_t now)> fn) {
+    on_input_ = std::move(fn);
   }
   // Interface timers and queued socket datagrams, then the port's timers.
   void poll(std::int64_t now);
@@ -64,6 +75,8 @@ class network_stack {
   std::unique_ptr<buf::buffer_pool> pool_;
   std::unique_ptr<netstack::interface> iface_;
   std::vector<buf::packet_buffer> out_;  // interface frames waiting for the port
+  std::function<void(network_stack&, std::int64_t)> on_input_;
+  bool delivered_ = false;
   std::int64_t now_of_call_ = 0;  // for frames the port delivers inside a call
   std::int64_t next_port_tick_ = 0;
   std::uint32_t mtu_ = 0;

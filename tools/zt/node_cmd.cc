@@ -407,6 +407,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
     bool until_joined = false;
     std::string ping;
     int ping_count = 3;
+    int udp_echo = 0;
     controller_options ctl;
   };
   auto o = std::make_shared<options>();
@@ -453,6 +454,11 @@ void add_node_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--ping-count", o->ping_count, "With --ping: replies to wait for, then exit 0")
       ->needs(ping)
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--udp-echo", o->udp_echo,
+                  "On the first --join network, echo UDP datagrams sent to this port back to "
+                  "their sender (through ztkit's IP stack; no polling)")
+      ->needs(join)
+      ->check(CLI::Range(1, 65535));
   add_controller_options(cmd, o->ctl);
   cmd->add_option("--wait-ms", o->wait_ms,
                   "Exit after this long (0: run until SIGINT/SIGTERM or the expected event)")
@@ -529,6 +535,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
     std::optional<wire::inet_address> ping_to;
     if (!o->ping.empty()) ping_to = wire::inet_address::from_string(o->ping);
     const std::uint64_t ping_net = o->join.empty() ? 0 : *parse_hex(o->join.front(), 16, true);
+    bool udp_echo_started = false;
     std::uint16_t ping_seq = 0;
     int ping_replies = 0;
     std::int64_t next_ping = 0;
@@ -560,6 +567,30 @@ void add_node_command(CLI::App& app, int& exit_code) {
       if (online && echo_to && now >= next_echo) {
         runner.send_echo(*echo_to);
         next_echo = now + o->echo_interval_ms;
+      }
+      if (o->udp_echo != 0 && !udp_echo_started && networks.count(ping_net) &&
+          networks[ping_net].reported) {
+        udp_echo_started = true;
+        const auto port = static_cast<std::uint16_t>(o->udp_echo);
+        runner.post_network(ping_net, [port](ctrl::network_stack& st, std::int64_t) {
+          auto& socks = st.iface()->udp();
+          auto h = socks.open();
+          wire::inet_address any;
+          any.port = port;
+          if (!h || socks.bind(*h, any) != netstack::udp_error::ok) {
+            say(fmt::format("udp-echo: cannot bind port {}", port));
+            return;
+          }
+          say(fmt::format("udp-echo listening on port {}", port));
+          st.set_on_input([h = *h](ctrl::network_stack& s, std::int64_t) {
+            auto& sock = s.iface()->udp().get(h);
+            std::array<std::uint8_t, 65536> buf;
+            while (auto m = sock.recv_from(buf)) {
+              const std::size_t n = std::min(m->len, buf.size());
+              sock.send_to(std::span(buf.data(), n), m->src);
+            }
+          });
+        });
       }
       const bool ping_ready = ping_to && networks.count(ping_net) && networks[ping_net].reported;
       if (ping_ready && now >= next_ping) {
