@@ -408,6 +408,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
     std::string ping;
     int ping_count = 3;
     int udp_echo = 0;
+    bool stats = false;
     controller_options ctl;
   };
   auto o = std::make_shared<options>();
@@ -459,6 +460,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
                   "their sender (through ztkit's IP stack; no polling)")
       ->needs(join)
       ->check(CLI::Range(1, 65535));
+  cmd->add_flag("--stats", o->stats, "At exit, print each joined network's port and IP counters");
   add_controller_options(cmd, o->ctl);
   cmd->add_option("--wait-ms", o->wait_ms,
                   "Exit after this long (0: run until SIGINT/SIGTERM or the expected event)")
@@ -646,6 +648,31 @@ void add_node_command(CLI::App& app, int& exit_code) {
         done = true;
     }
     runner.stop();
+    if (o->stats) {
+      for (const auto& [nwid, st] : networks) {
+        const ctrl::network_stack* ns = runner.stack(nwid);
+        if (ns == nullptr) continue;
+        const auto& c = ns->port().counters();
+        say(fmt::format(
+            "stats {:016x} port: rx_frames {} rx_multicast {} rx_gated {} rx_parked_delivered {} "
+            "rx_parked_dropped {} rx_bad_mac {} rx_filtered {} tx_frames {} tx_multicast_copies "
+            "{} tx_gathers {} tx_dropped {} likes_sent {} likes_received {} credentials_pushed {} "
+            "need_certificate_sent {}",
+            nwid, c.rx_frames, c.rx_multicast, c.rx_gated, c.rx_parked_delivered,
+            c.rx_parked_dropped, c.rx_bad_mac, c.rx_filtered, c.tx_frames, c.tx_multicast_copies,
+            c.tx_gathers, c.tx_dropped, c.likes_sent, c.likes_received, c.credentials_pushed,
+            c.need_certificate_sent));
+        if (const auto* ifc = ns->iface()) {
+          const auto& i = ifc->counters();
+          say(fmt::format("stats {:016x} ip: rx_frames {} rx_not_for_us {} rx_unknown {} "
+                          "arp_replied {} echo_replied {} udp_delivered {} tx_frames {} "
+                          "tx_no_route {} tx_no_buffer {}",
+                          nwid, i.rx_frames, i.rx_not_for_us, i.rx_unknown, i.arp_replied,
+                          i.echo_replied, i.udp_delivered, i.tx_frames, i.tx_no_route,
+                          i.tx_no_buffer));
+        }
+      }
+    }
     if (expecting && !done && !g_signalled && exit_code == 0) {
       std::fprintf(stderr, "zt node: timed out before the expected %s\n",
                    echo_to ? "echo reply" : o->exit_on_message ? "user message"
