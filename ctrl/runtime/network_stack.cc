@@ -96,6 +96,8 @@ void network_stack::send_ping(std::int64_t now, const wire::inet_address& dst, s
 }
 
 void network_stack::poll(std::int64_t now) {
+  if (iface_)
+    std::erase_if(clients_, [&](const auto& c) { return !c->on_poll(*this, now); });
   flush(now);
   if (now >= next_port_tick_) {
     port_.on_tick(now);

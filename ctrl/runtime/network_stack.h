@@ -21,6 +21,20 @@
 
 namespace ztkit::ctrl {
 
+class network_stack;
+
+// An application endpoint living on the stack (an API socket): it moves data between the
+// application's queues and the interface's sockets on the runner thread.
+class stack_client {
+ public:
+  virtual ~stack_client() = default;
+  // After frames reached the interface: sockets may have data.
+  virtual void on_input(network_stack& st, std::int64_t now) = 0;
+  // Every loop pass of the runner: queued application sends go into the stack. Returning
+  // false detaches the client (it closed its sockets first).
+  virtual bool on_poll(network_stack& st, std::int64_t now) = 0;
+};
+
 struct network_stack_counters {
   std::uint64_t mtu_changes_ignored = 0;
 };
@@ -43,8 +57,9 @@ class network_stack {
     delivered_ = false;
     fn(port_);
     send_taken(now);
-    if (delivered_ && on_input_) {
-      on_input_(*this, now);
+    if (delivered_) {
+      if (on_input_) on_input_(*this, now);
+      for (auto& c : clients_) c->on_input(*this, now);
       flush(now);
     }
   }
@@ -53,6 +68,7 @@ class network_stack {
   void set_on_input(std::function<void(network_stack&, std::int64_t now)> fn) {
     on_input_ = std::move(fn);
   }
+  void attach(std::shared_ptr<stack_client> c) { clients_.push_back(std::move(c)); }
   // Interface timers and queued socket datagrams, then the port's timers.
   void poll(std::int64_t now);
   // Sends what the interface queued during a call made on it (socket sends, pings).
@@ -76,6 +92,7 @@ class network_stack {
   std::unique_ptr<netstack::interface> iface_;
   std::vector<buf::packet_buffer> out_;  // interface frames waiting for the port
   std::function<void(network_stack&, std::int64_t)> on_input_;
+  std::vector<std::shared_ptr<stack_client>> clients_;
   bool delivered_ = false;
   std::int64_t now_of_call_ = 0;  // for frames the port delivers inside a call
   std::int64_t next_port_tick_ = 0;

@@ -136,12 +136,15 @@ class node_runner {
   // network's first config); what `fn` queued on its interface (socket sends) goes out right
   // after it.
   void post_network(std::uint64_t nwid, std::function<void(network_stack&, std::int64_t now)> fn);
+  // Wakes the runner thread (after an application queued work for it).
+  void wake() { backend_->wake(); }
   // Runs `fn` on the runner thread with the embedded controller (not at all without one).
   void post_controller(std::function<void(controller&, std::int64_t now)> fn);
 
   // Runner-thread state; read only from on_event or a posted function (or after stop()).
   const runner_counters& counters() const { return counters_; }
   const network_member* member(std::uint64_t nwid) const;
+  controller* embedded_controller() { return controller_.get(); }
   const network_stack* stack(std::uint64_t nwid) const;
 
   // The runner's clock: ms since the epoch at start, advancing monotonically.

@@ -1,0 +1,59 @@
+// The inside of ztkit::Node: the runner (ctrl/runtime) plus what the API keeps for application
+// threads (network snapshots, the event queue). Shared with the socket implementations.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "ctrl/runtime/node_runner.h"
+#include "ctrl/state/state_dir.h"
+#include "ztkit/node.h"
+
+namespace ztkit {
+
+// What sockets hold on to: the runner while the node runs (null after stop), so a socket that
+// outlives its node fails with `stopped` instead of touching freed memory.
+struct node_link {
+  std::mutex mu;
+  std::shared_ptr<ctrl::node_runner> runner;  // null once the node stops
+
+  std::shared_ptr<ctrl::node_runner> get() {
+    std::lock_guard lock(mu);
+    return runner;
+  }
+  // Runs fn on the runner thread and waits until it ran (control path: bind, close, controller
+  // calls). False if the node stopped first (then fn never runs: safe to capture locals).
+  bool call(std::function<void(ctrl::node_runner&, std::int64_t now)> fn);
+  void wake() {
+    if (auto r = get()) r->wake();
+  }
+};
+
+struct Node::Impl {
+  std::optional<ctrl::state_dir> state;
+  std::shared_ptr<ctrl::node_runner> runner;
+  std::shared_ptr<node_link> link = std::make_shared<node_link>();
+  std::string planet_path;
+  std::function<void(const Event&)> on_event;
+
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  bool online = false;
+  std::map<std::uint64_t, NetworkInfo> networks;  // joined networks
+  std::deque<Event> events;
+
+  void on_runner_event(const ctrl::runner_event& e);
+  void push(Event e);
+};
+
+Error stopped_error();
+IpPrefix to_prefix(const wire::inet_address& a);   // port = prefix length
+SocketAddress to_socket_address(const wire::inet_address& a);
+wire::inet_address to_inet(const SocketAddress& a);
+
+}  // namespace ztkit

@@ -1,0 +1,422 @@
+// ztkit::Node over ctrl::node_runner: options -> runner config, runner events -> API events and
+// network snapshots, controller calls posted to the runner thread.
+#include <chrono>
+#include <future>
+
+#include <fmt/format.h>
+
+#include "api/internal/node_impl.h"
+#include "ctrl/runtime/root_planet.h"
+
+namespace ztkit {
+
+namespace {
+
+NetworkStatus to_api(ctrl::network_status s) {
+  switch (s) {
+    case ctrl::network_status::requesting_configuration: return NetworkStatus::requesting_configuration;
+    case ctrl::network_status::ok: return NetworkStatus::ok;
+    case ctrl::network_status::access_denied: return NetworkStatus::access_denied;
+    case ctrl::network_status::not_found: return NetworkStatus::not_found;
+    case ctrl::network_status::port_error: return NetworkStatus::port_error;
+    case ctrl::network_status::client_too_old: return NetworkStatus::client_too_old;
+    case ctrl::network_status::authentication_required: return NetworkStatus::authentication_required;
+  }
+  return NetworkStatus::requesting_configuration;
+}
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+
+constexpr std::size_t max_events = 4096;
+
+}  // namespace
+
+Error stopped_error() { return Error(Errc::stopped, "the node is stopped"); }
+
+IpPrefix to_prefix(const wire::inet_address& a) {
+  IpPrefix p;
+  p.ip = to_socket_address(a).ip;
+  p.prefix_len = static_cast<std::uint8_t>(a.port);
+  return p;
+}
+
+SocketAddress to_socket_address(const wire::inet_address& a) {
+  SocketAddress s;
+  if (a.fam == wire::inet_address::family::ipv4) s.ip.family = IpAddress::Family::v4;
+  if (a.fam == wire::inet_address::family::ipv6) s.ip.family = IpAddress::Family::v6;
+  s.ip.bytes = a.ip;
+  s.port = a.port;
+  return s;
+}
+
+wire::inet_address to_inet(const SocketAddress& a) {
+  wire::inet_address w;
+  if (a.ip.family == IpAddress::Family::v4) w.fam = wire::inet_address::family::ipv4;
+  if (a.ip.family == IpAddress::Family::v6) w.fam = wire::inet_address::family::ipv6;
+  w.ip = a.ip.bytes;
+  if (w.fam == wire::inet_address::family::ipv4) std::fill(w.ip.begin() + 4, w.ip.end(), 0);
+  w.port = a.port;
+  return w;
+}
+
+bool node_link::call(std::function<void(ctrl::node_runner&, std::int64_t)> fn) {
+  auto r = get();
+  if (!r || !r->running()) return false;
+  auto done = std::make_shared<std::promise<void>>();
+  auto f = done->get_future();
+  ctrl::node_runner* raw = r.get();
+  r->post([raw, &fn, done](ctrl::node_core&, std::int64_t now) {
+    fn(*raw, now);
+    done->set_value();
+  });
+  // Commands run only inside the runner's loop; once it has left the loop (running() false)
+  // ours either ran or never will.
+  while (f.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+    if (!r->running()) return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  return true;
+}
+
+const char* to_string(NetworkStatus s) {
+  switch (s) {
+    case NetworkStatus::requesting_configuration: return "REQUESTING_CONFIGURATION";
+    case NetworkStatus::ok: return "OK";
+    case NetworkStatus::access_denied: return "ACCESS_DENIED";
+    case NetworkStatus::not_found: return "NOT_FOUND";
+    case NetworkStatus::port_error: return "PORT_ERROR";
+    case NetworkStatus::client_too_old: return "CLIENT_TOO_OLD";
+    case NetworkStatus::authentication_required: return "AUTHENTICATION_REQUIRED";
+  }
+  return "?";
+}
+
+std::string to_string(const Event& e) {
+  switch (e.kind) {
+    case Event::Kind::online: return e.online ? "online" : "offline";
+    case Event::Kind::network_status:
+      return fmt::format("network {:016x} status {}", e.network_id, to_string(e.status));
+    case Event::Kind::network_config: {
+      std::string s = fmt::format("network {:016x} config", e.network_id);
+      for (const auto& a : e.addresses) s += " " + a.to_string();
+      return s;
+    }
+    case Event::Kind::peer_online: return "peer-online " + e.peer;
+    case Event::Kind::peer_offline: return "peer-offline " + e.peer;
+    case Event::Kind::path_learned: return "path-learned " + e.peer + " " + e.path.to_string();
+    case Event::Kind::path_lost: return "path-lost " + e.peer + " " + e.path.to_string();
+    case Event::Kind::user_message:
+      return fmt::format("user-message from {} type {} ({} bytes)", e.peer, e.message_type,
+                         e.data.size());
+    case Event::Kind::problem: return "problem: " + e.text;
+  }
+  return "?";
+}
+
+void Node::Impl::push(Event e) {
+  if (on_event) on_event(e);
+  std::lock_guard lock(mu);
+  if (events.size() >= max_events) events.pop_front();
+  events.push_back(std::move(e));
+  cv.notify_all();
+}
+
+void Node::Impl::on_runner_event(const ctrl::runner_event& re) {
+  using k = ctrl::runner_event::kind;
+  Event e;
+  e.peer = re.peer.to_string();
+  e.network_id = re.network_id;
+  switch (re.what) {
+    case k::online: {
+      e.kind = Event::Kind::online;
+      e.online = re.flag;
+      std::lock_guard lock(mu);
+      online = re.flag;
+      break;
+    }
+    case k::peer_online: e.kind = Event::Kind::peer_online; break;
+    case k::peer_offline: e.kind = Event::Kind::peer_offline; break;
+    case k::path_learned:
+      e.kind = Event::Kind::path_learned;
+      e.path = to_socket_address(re.address);
+      break;
+    case k::path_lost:
+      e.kind = Event::Kind::path_lost;
+      e.path = to_socket_address(re.address);
+      break;
+    case k::user_message:
+      e.kind = Event::Kind::user_message;
+      e.message_type = re.type;
+      e.data.assign(re.data.begin(), re.data.end());
+      break;
+    case k::network_status: {
+      e.kind = Event::Kind::network_status;
+      e.status = to_api(re.status);
+      std::lock_guard lock(mu);
+      if (auto it = networks.find(re.network_id); it != networks.end()) it->second.status = e.status;
+      break;
+    }
+    case k::network_config: {
+      e.kind = Event::Kind::network_config;
+      for (const auto& ip : re.ips) e.addresses.push_back(to_prefix(ip));
+      std::lock_guard lock(mu);
+      if (auto it = networks.find(re.network_id); it != networks.end()) {
+        it->second.addresses = e.addresses;
+        it->second.from_cache = re.flag;
+        if (const auto* m = runner ? runner->member(re.network_id) : nullptr)
+          if (auto c = m->config()) {
+            it->second.name = c->name;
+            it->second.mtu = c->mtu;
+            it->second.is_private = c->is_private();
+          }
+      }
+      break;
+    }
+    case k::network_problem:
+      e.kind = Event::Kind::problem;
+      e.text = fmt::format("network {:016x}: {}", re.network_id,
+                           std::string(re.data.begin(), re.data.end()));
+      break;
+    case k::fatal_identity_collision:
+      e.kind = Event::Kind::problem;
+      e.text = "fatal identity collision reported by " + e.peer + ": the node stopped";
+      break;
+    default:
+      return;  // echo replies, external addresses, errors: not part of the API's events
+  }
+  push(std::move(e));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Node::~Node() { stop(); }
+
+Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
+  if (o.state_dir.empty()) return Error(Errc::invalid_argument, "NodeOptions::state_dir is empty");
+  auto listen = SocketAddress::parse(o.listen);
+  if (!listen) return Error(Errc::invalid_argument, "NodeOptions::listen is not ADDR:PORT: " + o.listen);
+  auto impl = std::make_unique<Impl>();
+  auto sd = ctrl::state_dir::open(o.state_dir);
+  if (!sd.ok()) return Error(Errc::io_error, sd.message());
+  impl->state.emplace(std::move(*sd));
+  auto id = impl->state->load_or_create_identity();
+  if (!id.ok()) return Error(Errc::io_error, id.message());
+
+  ctrl::node_runner_config cfg;
+  cfg.socket.bind = to_inet(*listen);
+  if (listen->ip.is_any()) cfg.socket.bind.fam = wire::inet_address::family::ipv4;  // 0.0.0.0
+  cfg.backend = o.backend == NodeOptions::Backend::io_uring ? io::backend_kind::io_uring
+                : o.backend == NodeOptions::Backend::epoll  ? io::backend_kind::epoll
+                                                            : io::backend_kind::automatic;
+  cfg.node.paths.allow_loopback = o.allow_loopback;
+  cfg.state = &*impl->state;
+  cfg.controller = o.controller;
+  if (o.root_endpoint) {
+    auto planet = ctrl::make_root_planet(*impl->state, *id, {to_inet(*o.root_endpoint)},
+                                         static_cast<std::uint64_t>(wall_ms()));
+    if (!planet.ok()) return Error(Errc::io_error, planet.message());
+    cfg.planet = std::move(*planet);
+    impl->planet_path = impl->state->planet_path().string();
+  } else if (!o.planet_file.empty()) {
+    auto planet = ctrl::read_planet_file(o.planet_file);
+    if (!planet.ok()) return Error(Errc::invalid_argument, planet.message());
+    cfg.planet = std::move(*planet);
+    impl->planet_path = o.planet_file;
+  } else {
+    auto choice = impl->state->load_planet();
+    if (!choice.file_problem.empty())
+      return Error(Errc::io_error, "planet: " + choice.file_problem);
+    cfg.planet = std::move(choice.planet);
+    if (choice.from == ctrl::planet_choice::source::file)
+      impl->planet_path = impl->state->planet_path().string();
+  }
+  impl->on_event = std::move(o.on_event);
+  Impl* raw = impl.get();
+  cfg.on_event = [raw](const ctrl::runner_event& e) { raw->on_runner_event(e); };
+  auto r = ctrl::node_runner::start(*id, std::move(cfg));
+  if (!r.ok()) return Error(Errc::io_error, r.message());
+  impl->runner = std::shared_ptr<ctrl::node_runner>(std::move(*r));
+  {
+    std::lock_guard lock(impl->link->mu);
+    impl->link->runner = impl->runner;
+  }
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+void Node::stop() {
+  if (!impl_ || !impl_->runner) return;
+  {
+    std::lock_guard lock(impl_->link->mu);
+    impl_->link->runner = nullptr;
+  }
+  impl_->runner->stop();
+  std::lock_guard lock(impl_->mu);
+  impl_->online = false;
+  impl_->cv.notify_all();
+}
+
+std::string Node::address() const { return impl_->runner->address().to_string(); }
+std::uint64_t Node::address_value() const { return impl_->runner->address().value(); }
+SocketAddress Node::local_endpoint() const { return to_socket_address(impl_->runner->local_address()); }
+std::string Node::planet_file() const { return impl_->planet_path; }
+
+bool Node::online() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->online;
+}
+
+bool Node::wait_online(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [&] { return impl_->online; });
+}
+
+Expected<void> Node::join(std::uint64_t nwid) {
+  if (!impl_->runner->running()) return stopped_error();
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->networks.count(nwid)) return {};
+    NetworkInfo info;
+    info.id = nwid;
+    impl_->networks.emplace(nwid, info);
+  }
+  impl_->runner->join(nwid);
+  return {};
+}
+
+Expected<void> Node::leave(std::uint64_t nwid) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->networks.erase(nwid) == 0)
+      return Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  }
+  if (!impl_->runner->running()) return stopped_error();
+  impl_->runner->leave(nwid);
+  return {};
+}
+
+Expected<NetworkInfo> Node::network(std::uint64_t nwid) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->networks.find(nwid);
+  if (it == impl_->networks.end())
+    return Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  return it->second;
+}
+
+std::vector<NetworkInfo> Node::networks() const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<NetworkInfo> out;
+  for (const auto& [id, n] : impl_->networks) out.push_back(n);
+  return out;
+}
+
+Expected<NetworkInfo> Node::wait_network_ready(std::uint64_t nwid,
+                                               std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->mu);
+  const auto ready = [&] {
+    auto it = impl_->networks.find(nwid);
+    return it == impl_->networks.end() ||
+           (it->second.status == NetworkStatus::ok && !it->second.addresses.empty() &&
+            !it->second.from_cache);
+  };
+  const bool done = impl_->cv.wait_for(lock, timeout, ready);
+  auto it = impl_->networks.find(nwid);
+  if (it == impl_->networks.end())
+    return Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  if (!done)
+    return Error(Errc::timed_out, fmt::format("network {:016x} not ready after {} ms (status {})",
+                                              nwid, timeout.count(), to_string(it->second.status)));
+  return it->second;
+}
+
+std::optional<Event> Node::next_event(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mu);
+  if (!impl_->cv.wait_for(lock, timeout, [&] { return !impl_->events.empty(); })) return std::nullopt;
+  Event e = std::move(impl_->events.front());
+  impl_->events.pop_front();
+  return e;
+}
+
+Expected<void> Node::send_user_message(const std::string& to, std::uint64_t type, std::string data) {
+  auto a = zt_address::parse(to);
+  if (!a || a->reserved()) return Error(Errc::invalid_argument, "not a ZeroTier address: " + to);
+  if (!impl_->runner->running()) return stopped_error();
+  impl_->runner->send_user_message(*a, type, std::vector<std::uint8_t>(data.begin(), data.end()));
+  return {};
+}
+
+Expected<std::uint64_t> Node::create_network(const ControllerNetwork& s) {
+  if (s.suffix > 0xffffff) return Error(Errc::invalid_argument, "network suffix is 24 bits");
+  ctrl::controller_network_settings settings;
+  settings.name = s.name;
+  settings.is_private = s.is_private;
+  settings.enable_broadcast = s.enable_broadcast;
+  settings.mtu = s.mtu;
+  settings.multicast_limit = s.multicast_limit;
+  if (s.pool_first || s.pool_last) {
+    if (!s.pool_first || !s.pool_last || s.pool_first->family != IpAddress::Family::v4 ||
+        s.pool_last->family != IpAddress::Family::v4 || *s.pool_last < *s.pool_first)
+      return Error(Errc::invalid_argument, "the address pool needs two IPv4 ends, first <= last");
+    ctrl::ipv4_pool pool;
+    std::copy_n(s.pool_first->bytes.begin(), 4, pool.first.begin());
+    std::copy_n(s.pool_last->bytes.begin(), 4, pool.last.begin());
+    pool.prefix_bits = s.pool_prefix_len;
+    settings.v4_pool = pool;
+  }
+  Expected<std::uint64_t> out = Error(Errc::not_found, "this node has no embedded controller");
+  const bool ok = impl_->link->call([&](ctrl::node_runner& r, std::int64_t) {
+    if (ctrl::controller* c = r.embedded_controller()) {
+      auto nwid = c->create_network(s.suffix, settings);
+      if (nwid.ok()) out = *nwid;
+      else out = Error(Errc::invalid_argument, nwid.message());
+    }
+  });
+  if (!ok) return stopped_error();
+  return out;
+}
+
+namespace {
+
+// Runs fn on the controller (on the runner thread) and returns what it reports.
+Expected<void> controller_call(node_link& link,
+                               std::function<ztkit::status(ctrl::controller&, std::int64_t)> fn) {
+  Expected<void> out = Error(Errc::not_found, "this node has no embedded controller");
+  const bool ok = link.call([&](ctrl::node_runner& r, std::int64_t now) {
+    if (ctrl::controller* c = r.embedded_controller()) {
+      ztkit::status st = fn(*c, now);
+      if (st.ok()) out = Expected<void>();
+      else out = Error(Errc::invalid_argument, st.message());
+    }
+  });
+  if (!ok) return stopped_error();
+  return out;
+}
+
+}  // namespace
+
+Expected<void> Node::authorize(std::uint64_t nwid, const std::string& member, bool authorized) {
+  auto a = zt_address::parse(member);
+  if (!a || a->reserved()) return Error(Errc::invalid_argument, "not a ZeroTier address: " + member);
+  return controller_call(*impl_->link, [=](ctrl::controller& c, std::int64_t now) {
+    return c.authorize(now, nwid, *a, authorized);
+  });
+}
+
+Expected<void> Node::assign_addresses(std::uint64_t nwid, const std::string& member,
+                                      std::vector<IpPrefix> addresses) {
+  auto a = zt_address::parse(member);
+  if (!a || a->reserved()) return Error(Errc::invalid_argument, "not a ZeroTier address: " + member);
+  std::vector<wire::inet_address> ips;
+  for (const auto& p : addresses) {
+    if (p.ip.is_any()) return Error(Errc::invalid_argument, "an address without a family");
+    wire::inet_address w = to_inet({p.ip, p.prefix_len});
+    ips.push_back(w);
+  }
+  return controller_call(*impl_->link, [=](ctrl::controller& c, std::int64_t now) {
+    return c.set_ip_assignments(now, nwid, *a, ips);
+  });
+}
+
+}  // namespace ztkit

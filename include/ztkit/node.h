@@ -1,0 +1,150 @@
+// ztkit's public C++ API: a ZeroTier node inside your process.
+//
+//   auto node = ztkit::Node::start({.state_dir = "/var/lib/myapp/zt"});
+//   node->join(0x8056c2e21c000001);
+//   auto net = node->wait_network_ready(0x8056c2e21c000001, std::chrono::seconds(30));
+//   auto sock = ztkit::UdpSocket::bind(*node, net->id, {{}, 7777});   // udp.h
+//
+// Threads: the node runs its own thread (I/O, protocol, the IP stacks of joined networks).
+// Every method here may be called from any application thread. Events reach `on_event` on the
+// node's thread (keep it short) and the pollable queue (next_event) of every Node.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ztkit/address.h"
+#include "ztkit/error.h"
+
+namespace ztkit {
+
+// ZT_VirtualNetworkStatus, as zerotier-one reports it.
+enum class NetworkStatus {
+  requesting_configuration,
+  ok,
+  access_denied,
+  not_found,
+  port_error,
+  client_too_old,
+  authentication_required,
+};
+const char* to_string(NetworkStatus s);  // "REQUESTING_CONFIGURATION", "OK", ...
+
+struct NetworkInfo {
+  std::uint64_t id = 0;
+  NetworkStatus status = NetworkStatus::requesting_configuration;
+  std::string name;
+  std::vector<IpPrefix> addresses;  // managed addresses (from the controller, or the cache)
+  std::uint32_t mtu = 0;
+  bool is_private = true;
+  bool from_cache = false;          // the config came from networks.d, not yet confirmed
+};
+
+struct Event {
+  enum class Kind {
+    online,            // the node reaches its roots (online = true) or lost them (false)
+    network_status,    // network_id, status
+    network_config,    // network_id, addresses (a new config is in force)
+    peer_online,       // peer
+    peer_offline,      // peer
+    path_learned,      // peer, path
+    path_lost,         // peer, path
+    user_message,      // peer, message_type, data
+    problem,           // text (a corrupt cached config, a fatal identity collision, ...)
+  };
+  Kind kind = Kind::online;
+  bool online = false;
+  std::uint64_t network_id = 0;
+  NetworkStatus status = NetworkStatus::requesting_configuration;
+  std::vector<IpPrefix> addresses;
+  std::string peer;  // 10 hex digits
+  SocketAddress path;
+  std::uint64_t message_type = 0;
+  std::string data;
+  std::string text;
+};
+std::string to_string(const Event& e);  // one line, for logs
+
+// Settings of a network served by this node's embedded controller (NodeOptions::controller).
+struct ControllerNetwork {
+  std::uint32_t suffix = 0;  // network ID = (node address << 24) | suffix (24 bits)
+  std::string name;
+  bool is_private = true;
+  bool enable_broadcast = true;
+  std::uint32_t mtu = 2800;
+  std::uint32_t multicast_limit = 32;
+  // IPv4 pool for automatic assignment (empty: none), and its netmask length.
+  std::optional<IpAddress> pool_first, pool_last;
+  std::uint8_t pool_prefix_len = 24;
+};
+
+struct NodeOptions {
+  std::string state_dir;    // required: identity, planet, networks.d, peers.d (created 0700)
+  std::string planet_file;  // a planet to use (empty: <state>/planet if present, else Earth)
+  std::string listen = "0.0.0.0:9993";  // UDP; port 0 lets the kernel choose
+  enum class Backend { automatic, io_uring, epoll };
+  Backend backend = Backend::automatic;
+  // Accept loopback paths (1.14 never does): for demos and tests on one machine.
+  bool allow_loopback = false;
+  // Serve as the single root of a planet naming this node at `root_endpoint` (written to
+  // <state>/planet, signed with a world key kept in <state>): a private ZeroTier world.
+  std::optional<SocketAddress> root_endpoint;
+  // Host an embedded network controller (networks whose IDs begin with this node's address).
+  bool controller = false;
+  std::function<void(const Event&)> on_event;  // on the node's thread
+};
+
+class Node {
+ public:
+  static Expected<std::unique_ptr<Node>> start(NodeOptions options);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Leaves the node's thread and closes its socket (networks stay joined in the state folder).
+  void stop();
+
+  std::string address() const;           // 10 hex digits
+  std::uint64_t address_value() const;
+  SocketAddress local_endpoint() const;   // where the UDP socket listens
+  std::string planet_file() const;        // the planet in use as a file others can be given
+  bool online() const;
+  bool wait_online(std::chrono::milliseconds timeout) const;
+
+  // Joins network `nwid`: the config request leaves at once. Idempotent.
+  Expected<void> join(std::uint64_t nwid);
+  // Leaves it and forgets its cached config.
+  Expected<void> leave(std::uint64_t nwid);
+  Expected<NetworkInfo> network(std::uint64_t nwid) const;
+  std::vector<NetworkInfo> networks() const;
+  // Waits until `nwid` is OK and has a managed address confirmed by its controller.
+  Expected<NetworkInfo> wait_network_ready(std::uint64_t nwid,
+                                           std::chrono::milliseconds timeout) const;
+
+  // The next event from the queue (every event is also queued; the oldest are dropped beyond
+  // 4096), waiting up to `timeout`.
+  std::optional<Event> next_event(std::chrono::milliseconds timeout);
+
+  // Sends a USER_MESSAGE (a small datagram between nodes, outside any network).
+  Expected<void> send_user_message(const std::string& to, std::uint64_t type, std::string data);
+
+  // ---- The embedded controller (NodeOptions::controller) ----
+  Expected<std::uint64_t> create_network(const ControllerNetwork& settings);
+  Expected<void> authorize(std::uint64_t nwid, const std::string& member, bool authorized = true);
+  Expected<void> assign_addresses(std::uint64_t nwid, const std::string& member,
+                                  std::vector<IpPrefix> addresses);
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ztkit
