@@ -56,7 +56,7 @@ class node_runner::sink final : public node_sink {
     r_.emit(std::move(e));
   }
   void on_online(bool on) override {
-    r_.online_ = on;
+    r_.host_->set_online(on);
     runner_event e = make(runner_event::kind::online, zt_address());
     e.flag = on;
     r_.emit(std::move(e));
@@ -97,13 +97,11 @@ class node_runner::sink final : public node_sink {
     runner_event e = make(runner_event::kind::error_received, from);
     e.type = static_cast<std::uint64_t>(err.code);
     r_.emit(std::move(e));
-    // Each member checks the ERROR is for its network and from its controller.
-    for (auto& [nwid, m] : r_.members_) m->on_error(now, from, err);
-    r_.on_network_error(now, from, err);
+    r_.host_->on_error(now, from, err);
   }
   void on_network_packet(peer& from, wire::const_packet_view p, socket_id,
                          const wire::inet_address&) override {
-    r_.on_network_packet(now, from, p);
+    r_.host_->on_network_packet(now, from, p);
   }
 
   std::int64_t now = 0;  // the time of the call into the core in progress
@@ -155,7 +153,9 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   if (r->cfg_.controller) ctl_id = self;
   r->core_ = std::make_unique<node_core>(std::move(self), *r->sink_, r->cfg_.node, r->cfg_.planet);
   r->nio_ = std::make_unique<node_core_io>(*r->core_);
-  if (ctl_id) r->controller_ = std::make_unique<controller>(std::move(*ctl_id), *r->nio_, std::random_device{}());
+  r->host_ = std::make_unique<network_host>(*r->core_, *r->nio_, r->host_events(),
+                                            network_host_options{.state = r->cfg_.state});
+  if (ctl_id) r->host_->enable_controller(std::move(*ctl_id), std::random_device{}());
   r->thread_ = std::thread([p = r.get()] { p->run(); });
   return r;
 }
@@ -199,102 +199,46 @@ void node_runner::send_echo(zt_address to) {
   });
 }
 
-network_member* node_runner::find_member(std::uint64_t nwid) {
-  auto it = members_.find(nwid);
-  return it == members_.end() ? nullptr : it->second.get();
-}
-
-const network_member* node_runner::member(std::uint64_t nwid) const {
-  auto it = members_.find(nwid);
-  return it == members_.end() ? nullptr : it->second.get();
+network_host_events node_runner::host_events() {
+  network_host_events ev;
+  ev.on_status = [this](std::uint64_t id, network_status st) {
+    runner_event e;
+    e.what = runner_event::kind::network_status;
+    e.network_id = id;
+    e.status = st;
+    emit(std::move(e));
+  };
+  ev.on_config = [this](std::uint64_t id, const std::shared_ptr<const wire::network_config>& c,
+                        bool from_cache) {
+    runner_event e;
+    e.what = runner_event::kind::network_config;
+    e.network_id = id;
+    e.flag = from_cache;
+    if (c) e.ips = c->static_ips;
+    emit(std::move(e));
+  };
+  ev.on_problem = [this](std::uint64_t id, const std::string& what) {
+    runner_event e;
+    e.what = runner_event::kind::network_problem;
+    e.network_id = id;
+    e.data.assign(what.begin(), what.end());
+    emit(std::move(e));
+  };
+  return ev;
 }
 
 void node_runner::join(std::uint64_t nwid) {
-  post([this, nwid](node_core&, std::int64_t now) {
-    if (members_.count(nwid) != 0) return;
-    network_member_events ev;
-    ev.on_status = [this](std::uint64_t id, network_status st) {
-      runner_event e;
-      e.what = runner_event::kind::network_status;
-      e.network_id = id;
-      e.status = st;
-      emit(std::move(e));
-    };
-    ev.on_config = [this](std::uint64_t id, std::shared_ptr<const wire::network_config> c,
-                          bool from_cache) {
-      runner_event e;
-      e.what = runner_event::kind::network_config;
-      e.network_id = id;
-      e.flag = from_cache;
-      if (c) e.ips = c->static_ips;
-      // The network's IP stack follows the config (created at the first one).
-      if (c) {
-        auto& st = stacks_[id];
-        if (!st) st = std::make_unique<network_stack>(id, address_, *nio_);
-        st->set_config(sink_->now, c);
-      }
-      emit(std::move(e));
-    };
-    ev.on_problem = [this](std::uint64_t id, const std::string& what) {
-      runner_event e;
-      e.what = runner_event::kind::network_problem;
-      e.network_id = id;
-      e.data.assign(what.begin(), what.end());
-      emit(std::move(e));
-    };
-    network_member_options opt;
-    opt.state = cfg_.state;
-    auto m = std::make_unique<network_member>(nwid, address_, *nio_, std::move(ev), opt);
-    network_member* raw = m.get();
-    members_.emplace(nwid, std::move(m));
-    if (online_ || core_->am_root()) raw->join(now);
-    else deferred_joins_[nwid] = now;
-  });
+  post([this, nwid](node_core&, std::int64_t now) { host_->join(now, nwid); });
 }
 
 void node_runner::leave(std::uint64_t nwid) {
-  post([this, nwid](node_core&, std::int64_t) {
-    auto it = members_.find(nwid);
-    if (it == members_.end()) return;
-    it->second->leave();
-    members_.erase(it);
-    stacks_.erase(nwid);
-    deferred_joins_.erase(nwid);
-  });
-}
-
-void node_runner::network_pass(std::int64_t now) {
-  for (auto it = deferred_joins_.begin(); it != deferred_joins_.end();) {
-    if (online_ || now - it->second >= join_defer_max_ms) {
-      if (network_member* m = find_member(it->first)) m->join(now);
-      it = deferred_joins_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto& [nwid, m] : members_)
-    if (deferred_joins_.count(nwid) == 0) m->on_tick(now);
-  for (auto& [nwid, st] : stacks_) st->poll(now);
-  if (now >= next_directory_expiry_) {
-    directory_.expire(now);
-    next_directory_expiry_ = now + 10000;
-  }
-}
-
-network_stack* node_runner::find_stack(std::uint64_t nwid) {
-  auto it = stacks_.find(nwid);
-  return it == stacks_.end() ? nullptr : it->second.get();
-}
-
-const network_stack* node_runner::stack(std::uint64_t nwid) const {
-  auto it = stacks_.find(nwid);
-  return it == stacks_.end() ? nullptr : it->second.get();
+  post([this, nwid](node_core&, std::int64_t) { host_->leave(nwid); });
 }
 
 void node_runner::post_network(std::uint64_t nwid,
                                std::function<void(network_stack&, std::int64_t)> fn) {
   post([this, nwid, fn = std::move(fn)](node_core&, std::int64_t now) {
-    network_stack* st = find_stack(nwid);
+    network_stack* st = host_->stack(nwid);
     if (st == nullptr || st->iface() == nullptr) return;
     fn(*st, now);
     st->flush(now);
@@ -303,7 +247,7 @@ void node_runner::post_network(std::uint64_t nwid,
 
 void node_runner::post_controller(std::function<void(controller&, std::int64_t)> fn) {
   post([this, fn = std::move(fn)](node_core&, std::int64_t now) {
-    if (controller_) fn(*controller_, now);
+    if (controller* c = host_->embedded_controller()) fn(*c, now);
   });
 }
 
@@ -322,16 +266,7 @@ void node_runner::run() {
     if (now >= next_tick) {
       core_->on_tick(now);
       ++counters_.ticks;
-      if (!stacks_.empty()) {
-        // The roots, best first: GATHERs go to the first, LIKEs to all (§6.4).
-        std::vector<zt_address> ups;
-        const peer* best = core_->topo().best_upstream(now);
-        if (best) ups.push_back(best->address());
-        for (const peer* u : core_->topo().upstreams())
-          if (u != best) ups.push_back(u->address());
-        for (auto& [nwid, st] : stacks_) st->port().set_upstreams(ups);
-      }
-      next_tick = now + cfg_.tick_interval_ms;
+      host_->after_core_tick(now);
       // Forget ECHOs that were never answered.
       while (!echo_sent_.empty() && echo_sent_.begin()->first < now - echo_memory_ms)
         echo_sent_.erase(echo_sent_.begin());
@@ -345,7 +280,7 @@ void node_runner::run() {
       fn(*core_, now);
     }
     commands.clear();
-    network_pass(now);
+    host_->pass(now);
     backend_->flush();
     if (stop_requested_.load()) break;
 
@@ -365,7 +300,7 @@ void node_runner::run() {
       }
       rx[i].buffer = buf::packet_buffer();
     }
-    if (!deferred_joins_.empty()) network_pass(now);
+    if (host_->has_deferred_joins()) host_->pass(now);
     backend_->flush();
   }
   backend_->flush();

@@ -37,9 +37,9 @@
 
 #include "ctrl/network/controller.h"
 #include "ctrl/network/network_io.h"
-#include "ctrl/network/multicast_directory.h"
 #include "ctrl/network/network_member.h"
 #include "ctrl/node/node_core.h"
+#include "ctrl/runtime/network_host.h"
 #include "ctrl/runtime/network_stack.h"
 #include "ctrl/state/state_dir.h"
 #include "engine/base/result.h"
@@ -118,7 +118,7 @@ class node_runner {
   // False once the thread has left its loop (stop(), request_stop(), fatal identity collision).
   bool running() const { return !stopped_.load(); }
 
-  static constexpr std::int64_t join_defer_max_ms = 3000;
+  static constexpr std::int64_t join_defer_max_ms = network_host::join_defer_max_ms;
 
   zt_address address() const { return address_; }
   const wire::inet_address& local_address() const { return local_; }
@@ -143,9 +143,10 @@ class node_runner {
 
   // Runner-thread state; read only from on_event or a posted function (or after stop()).
   const runner_counters& counters() const { return counters_; }
-  const network_member* member(std::uint64_t nwid) const;
-  controller* embedded_controller() { return controller_.get(); }
-  const network_stack* stack(std::uint64_t nwid) const;
+  const network_member* member(std::uint64_t nwid) const { return host_->member(nwid); }
+  controller* embedded_controller() { return host_->embedded_controller(); }
+  const network_stack* stack(std::uint64_t nwid) const { return host_->stack(nwid); }
+  network_host& host() { return *host_; }
 
   // The runner's clock: ms since the epoch at start, advancing monotonically.
   std::int64_t now_ms() const;
@@ -155,25 +156,14 @@ class node_runner {
   node_runner(node_runner_config cfg);
   void run();
   void emit(runner_event&& e);
-  network_member* find_member(std::uint64_t nwid);
-  void network_pass(std::int64_t now);  // deferred joins, member ticks, stacks' timers
-  network_stack* find_stack(std::uint64_t nwid);
-  // Verbs for the network layer (network_dispatch.cc): configs to the member/controller,
-  // frames and multicast to the network's stack, LIKE/GATHER to the directory we serve.
-  void on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p);
-  void on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
-                     std::span<const std::uint8_t> raw);
-  void on_network_error(std::int64_t now, zt_address from, const wire::error_payload& e);
-  // A root, or the controller of the network: we keep its multicast directory.
-  bool serves_directory(std::uint64_t nwid) const;
-
+  network_host_events host_events();
   node_runner_config cfg_;
   buf::buffer_pool pool_;
   std::unique_ptr<io::backend> backend_;
   std::unique_ptr<sink> sink_;
   std::unique_ptr<node_core> core_;
   std::unique_ptr<node_core_io> nio_;
-  std::unique_ptr<controller> controller_;
+  std::unique_ptr<network_host> host_;
   zt_address address_;
   wire::inet_address local_;
   std::int64_t wall_base_ms_ = 0;
@@ -188,13 +178,6 @@ class node_runner {
   // Runner thread only.
   runner_counters counters_;
   std::map<std::int64_t, bool> echo_sent_;  // send time -> direct
-  std::map<std::uint64_t, std::unique_ptr<network_member>> members_;
-  std::map<std::uint64_t, std::int64_t> deferred_joins_;  // nwid -> when join() was asked
-  std::map<std::uint64_t, std::unique_ptr<network_stack>> stacks_;
-  multicast_directory directory_;  // as a root / controller: every network's subscribers
-  std::uint64_t directory_rng_ = 0x5eed;
-  std::int64_t next_directory_expiry_ = 0;
-  bool online_ = false;
 };
 
 }  // namespace ztkit::ctrl

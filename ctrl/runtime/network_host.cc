@@ -1,23 +1,115 @@
-// node_runner: routing of the network layer's verbs (1.14 IncomingPacket: _doNETWORK_CONFIG*,
-// _doFRAME, _doEXT_FRAME, _doMULTICAST_*, _doNETWORK_CREDENTIALS, the OK and ERROR cases that
-// concern a network). Split from node_runner.cc: this is the only place that knows which
-// object handles which verb.
+#include "ctrl/runtime/network_host.h"
+
 #include <algorithm>
 
 #include "ctrl/node/peer.h"
-#include "ctrl/runtime/node_runner.h"
 #include "engine/wire/bytes.h"
 
 namespace ztkit::ctrl {
 
-bool node_runner::serves_directory(std::uint64_t nwid) const {
-  // A root is the multicast directory of every network (§6.4); our embedded controller is the
-  // directory of the networks it serves (1.14 accepts LIKE/GATHER from members it authorized).
-  if (core_->am_root()) return true;
-  return controller_ != nullptr && (nwid >> 24) == address_.value();
+network_host::network_host(node_core& core, network_io& io, network_host_events events,
+                           network_host_options opt)
+    : core_(core), io_(io), events_(std::move(events)), opt_(opt) {}
+
+void network_host::enable_controller(crypto::identity self, std::uint64_t seed) {
+  controller_ = std::make_unique<controller>(std::move(self), io_, seed);
 }
 
-void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p) {
+network_member* network_host::member(std::uint64_t nwid) {
+  auto it = members_.find(nwid);
+  return it == members_.end() ? nullptr : it->second.get();
+}
+const network_member* network_host::member(std::uint64_t nwid) const {
+  auto it = members_.find(nwid);
+  return it == members_.end() ? nullptr : it->second.get();
+}
+network_stack* network_host::stack(std::uint64_t nwid) {
+  auto it = stacks_.find(nwid);
+  return it == stacks_.end() ? nullptr : it->second.get();
+}
+const network_stack* network_host::stack(std::uint64_t nwid) const {
+  auto it = stacks_.find(nwid);
+  return it == stacks_.end() ? nullptr : it->second.get();
+}
+
+void network_host::join(std::int64_t now, std::uint64_t nwid) {
+  if (members_.count(nwid) != 0) return;
+  network_member_events ev;
+  ev.on_status = [this](std::uint64_t id, network_status st) {
+    if (events_.on_status) events_.on_status(id, st);
+  };
+  ev.on_config = [this](std::uint64_t id, std::shared_ptr<const wire::network_config> c,
+                        bool from_cache) {
+    // The network's stack follows the config (created at the first one).
+    if (c) {
+      auto& st = stacks_[id];
+      if (!st) st = std::make_unique<network_stack>(id, core_.address(), io_, opt_.port);
+      st->set_config(now_, c);
+    }
+    if (events_.on_config) events_.on_config(id, c, from_cache);
+  };
+  ev.on_problem = [this](std::uint64_t id, const std::string& what) {
+    if (events_.on_problem) events_.on_problem(id, what);
+  };
+  network_member_options mo;
+  mo.state = opt_.state;
+  auto m = std::make_unique<network_member>(nwid, core_.address(), io_, std::move(ev), mo);
+  network_member* raw = m.get();
+  members_.emplace(nwid, std::move(m));
+  now_ = now;
+  if (online_ || core_.am_root()) raw->join(now);
+  else deferred_joins_[nwid] = now;
+}
+
+void network_host::leave(std::uint64_t nwid) {
+  auto it = members_.find(nwid);
+  if (it == members_.end()) return;
+  it->second->leave();
+  members_.erase(it);
+  stacks_.erase(nwid);
+  deferred_joins_.erase(nwid);
+  directory_.forget_network(nwid);
+}
+
+void network_host::pass(std::int64_t now) {
+  now_ = now;
+  for (auto it = deferred_joins_.begin(); it != deferred_joins_.end();) {
+    if (online_ || now - it->second >= join_defer_max_ms) {
+      if (network_member* m = member(it->first)) m->join(now);
+      it = deferred_joins_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto& [nwid, m] : members_)
+    if (deferred_joins_.count(nwid) == 0) m->on_tick(now);
+  for (auto& [nwid, st] : stacks_) st->poll(now);
+  if (now >= next_directory_expiry_) {
+    directory_.expire(now);
+    next_directory_expiry_ = now + 10000;
+  }
+}
+
+void network_host::after_core_tick(std::int64_t now) {
+  if (stacks_.empty()) return;
+  // The roots, best first: GATHERs go to the first, LIKEs to all (§6.4).
+  std::vector<zt_address> ups;
+  const peer* best = core_.topo().best_upstream(now);
+  if (best) ups.push_back(best->address());
+  for (const peer* u : core_.topo().upstreams())
+    if (u != best) ups.push_back(u->address());
+  for (auto& [nwid, st] : stacks_) st->port().set_upstreams(ups);
+}
+
+bool network_host::serves_directory(std::uint64_t nwid) const {
+  // A root is the multicast directory of every network (§6.4); our embedded controller is the
+  // directory of the networks it serves (1.14 accepts LIKE/GATHER from members it authorized).
+  if (core_.am_root()) return true;
+  return controller_ != nullptr && (nwid >> 24) == core_.address().value();
+}
+
+void network_host::on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p) {
+  now_ = now;
   const auto payload = p.payload();
   const zt_address sender = from.address();
   switch (p.verb()) {
@@ -27,7 +119,7 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
     case wire::verb::network_config:
       // A chunk starts with its network ID.
       if (payload.size() >= 8)
-        if (network_member* m = find_member(wire::load_be64(payload.data())))
+        if (network_member* m = member(wire::load_be64(payload.data())))
           m->on_network_config(now, sender, p.packet_id(), payload);
       return;
     case wire::verb::ok: {
@@ -39,7 +131,7 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
     case wire::verb::frame: {
       auto f = wire::parse_payload<wire::frame_payload>(payload);
       if (!f.ok()) return;
-      if (network_stack* st = find_stack(f->value.network_id))
+      if (network_stack* st = stack(f->value.network_id))
         st->port_call(now, [&](network_port& port) {
           port.on_frame(now, sender, p.packet_id(), f->value);
         });
@@ -48,7 +140,7 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
     case wire::verb::ext_frame: {
       auto f = wire::parse_payload<wire::ext_frame_payload>(payload);
       if (!f.ok()) return;
-      if (network_stack* st = find_stack(f->value.network_id))
+      if (network_stack* st = stack(f->value.network_id))
         st->port_call(now, [&](network_port& port) {
           port.on_ext_frame(now, sender, p.packet_id(), f->value);
         });
@@ -57,7 +149,7 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
     case wire::verb::multicast_frame: {
       auto f = wire::parse_payload<wire::multicast_frame_payload>(payload);
       if (!f.ok()) return;
-      if (network_stack* st = find_stack(f->value.network_id))
+      if (network_stack* st = stack(f->value.network_id))
         st->port_call(now, [&](network_port& port) {
           port.on_multicast_frame(now, sender, p.packet_id(), f->value);
         });
@@ -71,7 +163,7 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
         wire::reader cr(com_bytes.bytes);
         auto com = wire::certificate_of_membership::parse(cr);
         if (!com.ok()) continue;
-        if (network_stack* st = find_stack(com->network_id()))
+        if (network_stack* st = stack(com->network_id()))
           st->port_call(now, [&](network_port& port) { port.on_credentials(now, sender, c->value); });
       }
       return;
@@ -81,7 +173,7 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
       if (!l.ok()) return;
       for (const auto& e : l->value.entries) {
               if (serves_directory(e.network_id)) directory_.add(now, e.network_id, e.group, sender);
-        if (network_stack* st = find_stack(e.network_id))
+        if (network_stack* st = stack(e.network_id))
           st->port_call(now, [&](network_port& port) { port.on_multicast_like(now, sender, e.group); });
       }
       return;
@@ -105,8 +197,8 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
         body.total_known = static_cast<std::uint32_t>(total);
         body.members = wire::address_list(members);
         ok.body = body;
-        core_->send_verb(now, sender, wire::verb::ok, wire::emit_payload(ok), false);
-      } else if (network_stack* st = find_stack(q.network_id)) {
+        core_.send_verb(now, sender, wire::verb::ok, wire::emit_payload(ok), false);
+      } else if (network_stack* st = stack(q.network_id)) {
         st->port_call(now, [&](network_port& port) {
           port.on_multicast_gather(now, sender, p.packet_id(), q);
         });
@@ -118,20 +210,20 @@ void node_runner::on_network_packet(std::int64_t now, peer& from, wire::const_pa
   }
 }
 
-void node_runner::on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
+void network_host::on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
                                 std::span<const std::uint8_t> raw) {
   const zt_address sender = from.address();
   switch (static_cast<wire::verb>(ok.in_re_verb)) {
     case wire::verb::network_config_request:
       // [1 in-re verb][8 in-re packet id][chunk: 8 nwid ...]
       if (raw.size() >= 17)
-        if (network_member* m = find_member(wire::load_be64(raw.data() + 9)))
+        if (network_member* m = member(wire::load_be64(raw.data() + 9)))
           m->on_config_ok(now, sender, ok.in_re_packet_id, raw.subspan(9));
       return;
     case wire::verb::multicast_gather:
       if (const auto* g = std::get_if<wire::ok_multicast_gather>(&ok.body)) {
         std::vector<zt_address> members(g->members.begin(), g->members.end());
-        if (network_stack* st = find_stack(g->network_id))
+        if (network_stack* st = stack(g->network_id))
           st->port_call(now, [&](network_port& port) {
             port.on_gather_results(now, sender, g->group, members);
           });
@@ -140,7 +232,7 @@ void node_runner::on_network_ok(std::int64_t now, peer& from, const wire::ok_pay
     case wire::verb::multicast_frame:
       if (const auto* f = std::get_if<wire::ok_multicast_frame>(&ok.body)) {
         std::vector<zt_address> members(f->members.begin(), f->members.end());
-        if (network_stack* st = find_stack(f->network_id))
+        if (network_stack* st = stack(f->network_id))
           st->port_call(now, [&](network_port& port) {
             port.on_gather_results(now, sender, f->group, members);
           });
@@ -151,9 +243,12 @@ void node_runner::on_network_ok(std::int64_t now, peer& from, const wire::ok_pay
   }
 }
 
-void node_runner::on_network_error(std::int64_t now, zt_address from, const wire::error_payload& e) {
+void network_host::on_error(std::int64_t now, zt_address from, const wire::error_payload& e) {
+  now_ = now;
+  // Each member checks the ERROR is for its network and from its controller.
+  for (auto& [nwid, m] : members_) m->on_error(now, from, e);
   if (e.error() != wire::error_code::need_membership_certificate || !e.network_id) return;
-  if (network_stack* st = find_stack(*e.network_id))
+  if (network_stack* st = stack(*e.network_id))
     st->port_call(now, [&](network_port& port) { port.on_need_certificate(now, from); });
 }
 

@@ -1,0 +1,96 @@
+// Everything a node does for networks, in one place the runner and the simulation tests share:
+// the members of joined networks (network_member), their stacks (network_stack: port + IP
+// stack), the embedded controller, and the multicast directory a root or controller keeps.
+// It routes the network layer's verbs as 1.14's IncomingPacket does (_doNETWORK_CONFIG*,
+// _doFRAME, _doEXT_FRAME, _doMULTICAST_*, _doNETWORK_CREDENTIALS, and the OK/ERROR cases that
+// concern a network). Pure like its parts: every call takes `now`; no threads, no clock.
+//
+// A join made while the node is offline waits (up to join_defer_max_ms) until an upstream has
+// heard our HELLO: a request that reaches a controller (or the root that would vouch for us)
+// before our identity does is dropped, and the member would only retry 5 s later.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ctrl/network/controller.h"
+#include "ctrl/network/multicast_directory.h"
+#include "ctrl/network/network_io.h"
+#include "ctrl/network/network_member.h"
+#include "ctrl/node/node_core.h"
+#include "ctrl/runtime/network_stack.h"
+#include "ctrl/state/state_dir.h"
+
+namespace ztkit::ctrl {
+
+struct network_host_events {
+  std::function<void(std::uint64_t nwid, network_status)> on_status;
+  // A new config is in force; the network's stack already follows it.
+  std::function<void(std::uint64_t nwid, const std::shared_ptr<const wire::network_config>&,
+                     bool from_cache)>
+      on_config;
+  std::function<void(std::uint64_t nwid, const std::string&)> on_problem;
+};
+
+struct network_host_options {
+  state_dir* state = nullptr;  // networks.d (none if null)
+  network_port::options port;
+};
+
+class network_host {
+ public:
+  static constexpr std::int64_t join_defer_max_ms = 3000;
+
+  network_host(node_core& core, network_io& io, network_host_events events = {},
+               network_host_options opt = {});
+
+  // Hosts an embedded controller signing with `self` (which must hold its private key).
+  void enable_controller(crypto::identity self, std::uint64_t seed);
+  controller* embedded_controller() { return controller_.get(); }
+
+  void join(std::int64_t now, std::uint64_t nwid);
+  void leave(std::uint64_t nwid);
+  void set_online(bool online) { online_ = online; }
+
+  // Deferred joins, member ticks, the stacks' timers and sockets, directory expiry. Call on
+  // every loop pass (cheap when nothing is due).
+  void pass(std::int64_t now);
+  // After the core's tick: the roots (best first) for the ports' LIKEs and GATHERs.
+  void after_core_tick(std::int64_t now);
+  bool has_deferred_joins() const { return !deferred_joins_.empty(); }
+
+  // node_sink's network callbacks.
+  void on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p);
+  void on_error(std::int64_t now, zt_address from, const wire::error_payload& e);
+
+  network_member* member(std::uint64_t nwid);
+  const network_member* member(std::uint64_t nwid) const;
+  network_stack* stack(std::uint64_t nwid);
+  const network_stack* stack(std::uint64_t nwid) const;
+  const multicast_directory& directory() const { return directory_; }
+
+ private:
+  void on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
+                     std::span<const std::uint8_t> raw);
+  // A root, or the controller of the network: we keep its multicast directory.
+  bool serves_directory(std::uint64_t nwid) const;
+
+  node_core& core_;
+  network_io& io_;
+  network_host_events events_;
+  network_host_options opt_;
+  std::unique_ptr<controller> controller_;
+  std::map<std::uint64_t, std::unique_ptr<network_member>> members_;
+  std::map<std::uint64_t, std::int64_t> deferred_joins_;  // nwid -> when join() was asked
+  std::map<std::uint64_t, std::unique_ptr<network_stack>> stacks_;
+  multicast_directory directory_;  // as a root / controller: every network's subscribers
+  std::uint64_t directory_rng_ = 0x5eed;
+  std::int64_t next_directory_expiry_ = 0;
+  std::int64_t now_ = 0;  // the time of the call in progress (for member callbacks)
+  bool online_ = false;
+};
+
+}  // namespace ztkit::ctrl
