@@ -44,6 +44,7 @@ network_port::network_port(std::uint64_t nwid, zt_address self, network_io& io, 
 void network_port::set_config(std::int64_t now,
                               std::shared_ptr<const wire::network_config> config) {
   config_ = std::move(config);
+  local_tags_ = config_ ? rule_tags_of(config_->tags) : std::vector<rule_tag>{};
   members_.on_config_update(now);  // every peer gets our (new) COM again
   recompute_groups(now);
 }
@@ -194,15 +195,63 @@ void network_port::park(std::int64_t now, zt_address from, const wire::mac_addre
   parked_.push_back(std::move(f));
 }
 
-bool network_port::filtered(bool inbound, zt_address peer, const wire::mac_address& src,
-                            const wire::mac_address& dst, std::uint16_t ethertype,
-                            std::span<const std::uint8_t> payload) {
-  if (!filter_ || filter_(inbound, peer, src, dst, ethertype, payload)) return false;
+bool network_port::filtered(std::int64_t now, bool inbound, zt_address peer,
+                            const wire::mac_address& src, const wire::mac_address& dst,
+                            std::uint16_t ethertype, std::span<const std::uint8_t> payload) {
+  // Network::filterIncomingPacket / filterOutgoingPacket (zerotier-protocol.md §6.5).
+  rules_frame f;
+  f.inbound = inbound;
+  f.our_address = self_;
+  f.source = inbound ? peer : self_;
+  f.dest = inbound ? self_ : (dst.is_multicast() ? zt_address() : peer);
+  f.mac_source = src;
+  f.mac_dest = dst;
+  f.ethertype = ethertype;
+  f.payload = payload;
+  // Outbound, "sender authenticated" asks our own certificates of ownership; inbound it would
+  // ask the sender's, which we do not keep (none: not authenticated).
+  coo_rules_oracle oracle(inbound ? std::span<const wire::certificate_of_ownership>()
+                                  : std::span<const wire::certificate_of_ownership>(
+                                        config_->certificates_of_ownership),
+                          rng_ += 0x9e3779b97f4a7c15ULL);
+  rules_context ctx;
+  ctx.local_tags = local_tags_;
+  ctx.unsupported_match_result =
+      (config_->flags & wire::network_config::flag_rules_result_of_unsupported_match) != 0;
+  ctx.oracle = &oracle;
+  const filter_result r = inbound ? filter_incoming(config_->rules, {}, f, ctx)
+                                  : filter_outgoing(config_->rules, config_->capabilities, f, ctx);
+  send_rule_copies(now, r, src, dst, ethertype, payload);
+  bool pass = r.action != filter_action::drop;
+  if (pass && filter_) pass = filter_(inbound, peer, src, dst, ethertype, payload);
+  if (pass) return false;
   if (inbound)
     ++counters_.rx_filtered;
   else
     ++counters_.tx_dropped;
   return true;
+}
+
+void network_port::send_rule_copies(std::int64_t now, const filter_result& r,
+                                    const wire::mac_address& src, const wire::mac_address& dst,
+                                    std::uint16_t ethertype,
+                                    std::span<const std::uint8_t> payload) {
+  for (const rules_copy& c : r.copies_view()) {
+    if (c.to.reserved() || c.to == self_) continue;
+    // EXT_FRAME [8 nwid][1 flags][6 dest][6 source][2 ethertype][payload, cut to the rule's
+    // length] with the subtype flags 1.14 uses for the copy.
+    wire::ext_frame_payload x;
+    x.network_id = nwid_;
+    x.flags = c.ext_frame_flags;
+    x.dest = dst;
+    x.source = src;
+    x.ethertype = ethertype;
+    x.data = payload.first(std::min<std::size_t>(c.length, payload.size()));
+    push_credentials_if_needed(now, c.to);
+    io_.send_verb(now, c.to, wire::verb::ext_frame, wire::emit_payload(x),
+                  !config_->disable_compression());
+    ++counters_.rule_copies_sent;
+  }
 }
 
 void network_port::on_frame(std::int64_t now, zt_address from, std::uint64_t packet_id,
@@ -217,7 +266,7 @@ void network_port::on_frame(std::int64_t now, zt_address from, std::uint64_t pac
     park(now, from, mac_, src, f.ethertype, f.data.bytes);
     return;
   }
-  if (filtered(true, from, src, mac_, f.ethertype, f.data.bytes)) return;
+  if (filtered(now, true, from, src, mac_, f.ethertype, f.data.bytes)) return;
   deliver(mac_, src, f.ethertype, f.data.bytes);
 }
 
@@ -247,7 +296,7 @@ void network_port::on_ext_frame(std::int64_t now, zt_address from, std::uint64_t
     ++counters_.rx_bad_mac;
     return;
   }
-  if (filtered(true, from, f.source, f.dest, f.ethertype, f.data.bytes)) return;
+  if (filtered(now, true, from, f.source, f.dest, f.ethertype, f.data.bytes)) return;
   deliver(f.dest, f.source, f.ethertype, f.data.bytes);
   if (f.ack_requested()) {
     std::uint8_t ok[1 + 8 + 8];
@@ -292,7 +341,7 @@ void network_port::on_multicast_frame(std::int64_t now, zt_address from, std::ui
     ++counters_.rx_bad_mac;
     return;
   }
-  if (filtered(true, from, src, f.dest.mac, f.ethertype, f.data.bytes)) return;
+  if (filtered(now, true, from, src, f.dest.mac, f.ethertype, f.data.bytes)) return;
   deliver(f.dest.mac, src, f.ethertype, f.data.bytes);
   if ((f.flags & wire::multicast_frame_payload::flag_gather_limit) && f.gather_limit > 0) {
     // OK(MULTICAST_FRAME) with gather results: members the sender may not know yet.
@@ -373,7 +422,7 @@ bool network_port::send_multicast_copy(std::int64_t now, zt_address to,
                                        const wire::multicast_group& g, std::uint32_t gather_limit,
                                        std::uint16_t ethertype,
                                        std::span<const std::uint8_t> payload) {
-  if (filtered(false, to, mac_, g.mac, ethertype, payload)) return false;
+  if (filtered(now, false, to, mac_, g.mac, ethertype, payload)) return false;
   push_credentials_if_needed(now, to);
   // OutboundMulticast::init: [8 nwid][1 flags][4 gather limit if 0x02][6 dest][4 ADI][2 et][data]
   wire::writer w(scratch_);
@@ -494,7 +543,7 @@ void network_port::send_ethernet(std::int64_t now, std::span<const std::uint8_t>
     ++counters_.tx_dropped;  // a bridged destination (no bridges here) or ourselves
     return;
   }
-  if (filtered(false, *to, src, dst, ethertype, payload)) return;
+  if (filtered(now, false, *to, src, dst, ethertype, payload)) return;
   push_credentials_if_needed(now, *to);
   if (!announced_to_.contains(*to)) {
     announced_to_[*to] = now;

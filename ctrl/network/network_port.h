@@ -24,9 +24,14 @@
 //   the config (addresses) changes, and every 60 s; to each member peer that passes the gate
 //   once when first seen and every 60 s while it is active.
 //
+// Rules: every frame in and out goes through the config's rules and capabilities as 1.14's
+// filterIncomingPacket/filterOutgoingPacket (per recipient for multicast); TEE/WATCH/REDIRECT
+// copies leave as EXT_FRAME with 1.14's flags. An optional extra filter (set_filter) runs after.
+//
 // Not done (1.14 does): bridging (active bridges, EXT_FRAME for foreign MACs), multicast
-// replicators and anchors, TEE/REDIRECT/WATCH copies, capabilities/tags credentials of peers,
-// revocations, QoS buckets, NDP emulation for rfc4193/6plane addresses.
+// replicators and anchors, peers' capabilities/tags/COOs (their credentials are not kept: tag
+// rules about a peer are lenient outbound and unmatched inbound, SENDER_*_AUTHENTICATED is
+// false inbound), revocations, QoS buckets, NDP emulation for rfc4193/6plane addresses.
 #pragma once
 
 #include <cstdint>
@@ -41,6 +46,7 @@
 #include "ctrl/network/membership.h"
 #include "ctrl/network/multicast_directory.h"
 #include "ctrl/network/network_io.h"
+#include "ctrl/network/rules_engine.h"
 #include "engine/wire/mac.h"
 #include "engine/wire/network_config.h"
 #include "engine/wire/verbs.h"
@@ -57,6 +63,7 @@ struct network_port_counters {
   std::uint64_t rx_malformed = 0;
   std::uint64_t rx_bad_mac = 0;           // zero/our/foreign source, unicast group, not for us
   std::uint64_t rx_filtered = 0;          // dropped by the rules or multicast disabled
+  std::uint64_t rule_copies_sent = 0;     // TEE/WATCH/REDIRECT EXT_FRAMEs
   std::uint64_t tx_frames = 0;            // FRAMEs sent
   std::uint64_t tx_multicast_copies = 0;  // MULTICAST_FRAMEs sent
   std::uint64_t tx_gathers = 0;
@@ -69,8 +76,8 @@ struct network_port_counters {
   std::uint64_t need_certificate_sent = 0;
 };
 
-// Outbound/inbound rules verdict: the caller's rules engine (empty = accept everything).
-// `inbound`, the peer on the other end, the Ethernet header parts and payload.
+// An extra verdict after the network's rules (true = pass): `inbound`, the peer on the other
+// end, the Ethernet header parts and payload.
 using port_filter = std::function<bool(bool inbound, zt_address peer, const wire::mac_address& src,
                                        const wire::mac_address& dst, std::uint16_t ethertype,
                                        std::span<const std::uint8_t> payload)>;
@@ -174,9 +181,12 @@ class network_port {
   void recompute_groups(std::int64_t now);
   void announce_to(std::int64_t now, zt_address to);
   void announce_all(std::int64_t now);
-  bool filtered(bool inbound, zt_address peer, const wire::mac_address& src,
+  bool filtered(std::int64_t now, bool inbound, zt_address peer, const wire::mac_address& src,
                 const wire::mac_address& dst, std::uint16_t ethertype,
                 std::span<const std::uint8_t> payload);
+  void send_rule_copies(std::int64_t now, const filter_result& r, const wire::mac_address& src,
+                        const wire::mac_address& dst, std::uint16_t ethertype,
+                        std::span<const std::uint8_t> payload);
 
   std::uint64_t nwid_;
   zt_address self_;
@@ -188,6 +198,7 @@ class network_port {
   std::shared_ptr<const wire::network_config> config_;
   std::vector<zt_address> upstreams_;
   std::vector<wire::multicast_group> groups_, extra_groups_;
+  std::vector<rule_tag> local_tags_;  // our tags from the config, sorted for the rules
   membership_table members_;
   multicast_directory directory_;
   std::deque<parked_frame> parked_;

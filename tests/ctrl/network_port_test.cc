@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "engine/wire/bytes.h"
 #include "tests/ctrl/network_test_util.h"
 
 namespace ztkit::ctrl {
@@ -53,6 +54,7 @@ struct port_fixture : ::testing::Test {
     c->flags = wire::network_config::flag_enable_broadcast;
     c->multicast_limit = 32;
     c->issued_to = who.address();
+    c->rules.push_back(wire::rule::action(wire::rule_type::action_accept));
     wire::inet_address ip = wire::inet_address::v4({10, 9, 0, host}, 24);
     c->static_ips.push_back(ip);
     auto com = wire::certificate_of_membership::issue(1000, ctmd, nwid, who);
@@ -326,6 +328,62 @@ TEST_F(port_fixture, OutboundPolicyDrops) {
   pa->send_ethernet(1100, ethernet(pb->mac(), pa->mac(), 0x0800, {1}));
   EXPECT_EQ(pa->counters().tx_dropped, 3u);
   EXPECT_EQ(count(io_a.take(), wire::verb::frame), 0u);
+}
+
+// §6.5: the config's rules decide both ways (filterOutgoingPacket / filterIncomingPacket); an
+// empty list drops everything; a TEE rule sends an EXT_FRAME copy with 1.14's flags.
+TEST_F(port_fixture, RulesDecideBothWaysAndTeeCopies) {
+  auto ca = config_for(a, false, 1);
+  // Drop IPv6 (ethertype 0x86dd), TEE IPv4 to the controller, accept the rest.
+  ca->rules = {wire::rule::ethertype(0x86dd), wire::rule::action(wire::rule_type::action_drop)};
+  wire::rule tee;
+  tee.t = static_cast<std::uint8_t>(wire::rule_type::action_tee);
+  tee.field.resize(14);
+  wire::store_be64(tee.field.data(), ctl.address().value());  // [8 address][4 flags][2 length]
+  wire::store_be16(tee.field.data() + 12, 64);
+  ca->rules.push_back(wire::rule::ethertype(0x0800));
+  ca->rules.push_back(tee);
+  ca->rules.push_back(wire::rule::action(wire::rule_type::action_accept));
+  pa->set_config(1000, ca);
+  pb->set_config(1000, config_for(b, false, 2));
+  io_a.take();
+  io_b.take();
+  pa->send_ethernet(1100, ethernet(pb->mac(), pa->mac(), 0x86dd, {1, 2}));
+  EXPECT_EQ(count(io_a.take(), wire::verb::frame), 0u);
+  EXPECT_EQ(pa->counters().tx_dropped, 1u);
+  pa->send_ethernet(1100, ethernet(pb->mac(), pa->mac(), 0x0800, {3, 4}));
+  auto sent = io_a.take();
+  EXPECT_EQ(count(sent, wire::verb::frame), 1u);
+  ASSERT_EQ(count(sent, wire::verb::ext_frame), 1u);
+  for (const auto& s : sent) {
+    if (s.v != wire::verb::ext_frame) continue;
+    EXPECT_EQ(s.to, ctl.address());
+    wire::reader r(s.payload);
+    auto x = wire::ext_frame_payload::parse(r);
+    ASSERT_TRUE(x.ok());
+    EXPECT_EQ(x->flags, 0x02);  // TEE outbound
+    EXPECT_EQ(x->dest, pb->mac());
+    EXPECT_EQ(x->source, pa->mac());
+    EXPECT_EQ(x->ethertype, 0x0800);
+  }
+  EXPECT_EQ(pa->counters().rule_copies_sent, 1u);
+  // Inbound: a's rules drop IPv6 from b too.
+  wire::frame_payload f;
+  f.network_id = nwid;
+  f.ethertype = 0x86dd;
+  const std::vector<std::uint8_t> data = {9};
+  f.data = data;
+  pa->on_frame(1200, b.address(), 1, f);
+  EXPECT_TRUE(got_a.empty());
+  EXPECT_EQ(pa->counters().rx_filtered, 1u);
+  // An empty rule list drops everything (1.14: falling off the end is a drop).
+  auto empty = config_for(b, false, 2);
+  empty->rules.clear();
+  pb->set_config(1300, empty);
+  f.ethertype = 0x0800;
+  pb->on_frame(1300, a.address(), 2, f);
+  EXPECT_TRUE(got_b.empty());
+  EXPECT_EQ(pb->counters().rx_filtered, 1u);
 }
 
 TEST_F(port_fixture, InboundMacChecks) {
