@@ -22,6 +22,8 @@ class network_io {
   // The identity of a known peer, or nullptr (then the node is resolving it: sending anything
   // to it starts a WHOIS).
   virtual const crypto::identity* identity_of(zt_address a) = 0;
+  // Starts resolving `a`'s identity (WHOIS) when it is not known; identity_of answers later.
+  virtual void resolve(std::int64_t now, zt_address a) {}
 };
 
 class node_core_io final : public network_io {
@@ -30,6 +32,7 @@ class node_core_io final : public network_io {
   bool send_verb(std::int64_t now, zt_address to, wire::verb v,
                  std::span<const std::uint8_t> payload, bool compress) override;
   const crypto::identity* identity_of(zt_address a) override;
+  void resolve(std::int64_t now, zt_address a) override { core_.resolve(now, a); }
 
  private:
   node_core& core_;

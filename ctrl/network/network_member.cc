@@ -44,13 +44,19 @@ void network_member::problem(const std::string& what) {
   if (events_.on_problem) events_.on_problem(nwid_, what);
 }
 
-void network_member::join(std::int64_t now) {
-  if (joined_) return;
-  joined_ = true;
+void network_member::load_cached(std::int64_t now) {
+  if (cache_loaded_) return;
+  cache_loaded_ = true;
   if (opt_.state) {
     load_cache(now);
     if (auto st = opt_.state->add_network(nwid_); !st.ok()) problem(st.message());
   }
+}
+
+void network_member::join(std::int64_t now) {
+  if (joined_) return;
+  joined_ = true;
+  load_cached(now);
   send_request(now);  // fast join: at once, not on the next tick
 }
 

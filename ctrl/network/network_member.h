@@ -95,6 +95,10 @@ class network_member {
   zt_address controller() const { return zt_address(nwid_ >> 24); }
 
   void join(std::int64_t now);
+  // The first half of join(): loads networks.d/<nwid>.conf (and records the network as
+  // joined there) without asking the controller, for a join that must wait until the node is
+  // online: the cached addresses are up at once. join() calls it if it was not called.
+  void load_cached(std::int64_t now);
   // Stops requesting and forgets the config; removes networks.d/<nwid>.conf. 1.14 sends nothing.
   void leave();
   void on_tick(std::int64_t now);
@@ -145,6 +149,7 @@ class network_member {
   network_member_events events_;
   options opt_;
   bool joined_ = false;
+  bool cache_loaded_ = false;
   failure failure_ = failure::none;
   int port_error_ = 0;
   std::shared_ptr<const wire::network_config> config_;

@@ -49,6 +49,15 @@ void network_port::set_config(std::int64_t now,
   recompute_groups(now);
 }
 
+void network_port::set_upstreams(std::int64_t now, std::vector<zt_address> upstreams) {
+  std::vector<zt_address> fresh;
+  for (zt_address u : upstreams)
+    if (!contains(upstreams_, u) && u != controller()) fresh.push_back(u);
+  upstreams_ = std::move(upstreams);
+  if (config_)
+    for (zt_address u : fresh) announce_to(now, u);
+}
+
 void network_port::set_extra_groups(std::int64_t now, std::vector<wire::multicast_group> groups) {
   extra_groups_ = std::move(groups);
   recompute_groups(now);
@@ -137,7 +146,10 @@ void network_port::on_credentials(std::int64_t now, zt_address from,
                                   const wire::network_credentials_payload& p) {
   const crypto::identity* id = io_.identity_of(from);
   if (id == nullptr) return;
-  members_.on_credentials(now, *id, p, io_.identity_of(controller()));
+  const credentials_result r = members_.on_credentials(now, *id, p, io_.identity_of(controller()));
+  // The controller's identity is needed to check the COM: ask for it (the sender pushes again
+  // when we next ask it for credentials, at most once a second while it sends us frames).
+  if (r.need_controller_identity()) io_.resolve(now, controller());
   if (!gate(from)) return;
   // Frames parked for this sender pass now (1.14 retries its RX queue).
   for (auto it = parked_.begin(); it != parked_.end();) {

@@ -110,8 +110,9 @@ class network_port {
   // A new config is in force (from network_member). Re-announces our groups if they changed.
   void set_config(std::int64_t now, std::shared_ptr<const wire::network_config> config);
   const wire::network_config* config() const { return config_.get(); }
-  // The roots, best first (GATHER goes to the first, LIKEs to all). Set on every tick.
-  void set_upstreams(std::vector<zt_address> upstreams) { upstreams_ = std::move(upstreams); }
+  // The roots, best first (GATHER goes to the first, LIKEs to all). Set on every tick; a root
+  // not in the previous list hears our groups at once.
+  void set_upstreams(std::int64_t now, std::vector<zt_address> upstreams);
   void set_filter(port_filter f) { filter_ = std::move(f); }
   // Extra groups to subscribe to (beyond those derived from the config's addresses).
   void set_extra_groups(std::int64_t now, std::vector<wire::multicast_group> groups);

@@ -113,6 +113,11 @@ class node_core {
   // The network layer says `peer` passed its gate (Peer::received trustEstablished): from now
   // on packets from it trigger periodic PUSH_DIRECT_PATHS, and it counts as active.
   void note_trust_established(std::int64_t now, zt_address peer_address);
+  // Asks the best upstream for `a`'s identity (WHOIS) unless it is known or was asked for
+  // within the WHOIS retry delay (network layer use: a controller's identity to check a COM).
+  void resolve(std::int64_t now, zt_address a) {
+    if (a != address() && topo_.get(a) == nullptr) request_whois(now, a, false);
+  }
   // Sends an arbitrary verb to a known peer by its best route (network layer use).
   bool send_verb(std::int64_t now, zt_address to, wire::verb v, std::span<const std::uint8_t> payload,
                  bool compress = false);

@@ -43,7 +43,10 @@ void network_host::join(std::int64_t now, std::uint64_t nwid) {
     // The network's stack follows the config (created at the first one).
     if (c) {
       auto& st = stacks_[id];
-      if (!st) st = std::make_unique<network_stack>(id, core_.address(), io_, opt_.port);
+      if (!st) {
+        st = std::make_unique<network_stack>(id, core_.address(), io_, opt_.port);
+        st->port().set_upstreams(now_, upstreams(now_));
+      }
       st->set_config(now_, c);
     }
     if (events_.on_config) events_.on_config(id, c, from_cache);
@@ -57,8 +60,12 @@ void network_host::join(std::int64_t now, std::uint64_t nwid) {
   network_member* raw = m.get();
   members_.emplace(nwid, std::move(m));
   now_ = now;
-  if (online_ || core_.am_root()) raw->join(now);
-  else deferred_joins_[nwid] = now;
+  if (online_ || core_.am_root()) {
+    raw->join(now);
+  } else {
+    raw->load_cached(now);  // the cached addresses are up at once; the request waits
+    deferred_joins_[nwid] = now;
+  }
 }
 
 void network_host::leave(std::uint64_t nwid) {
@@ -90,15 +97,20 @@ void network_host::pass(std::int64_t now) {
   }
 }
 
-void network_host::after_core_tick(std::int64_t now) {
-  if (stacks_.empty()) return;
+std::vector<zt_address> network_host::upstreams(std::int64_t now) {
   // The roots, best first: GATHERs go to the first, LIKEs to all (§6.4).
   std::vector<zt_address> ups;
   const peer* best = core_.topo().best_upstream(now);
   if (best) ups.push_back(best->address());
   for (const peer* u : core_.topo().upstreams())
     if (u != best) ups.push_back(u->address());
-  for (auto& [nwid, st] : stacks_) st->port().set_upstreams(ups);
+  return ups;
+}
+
+void network_host::after_core_tick(std::int64_t now) {
+  if (stacks_.empty()) return;
+  const auto ups = upstreams(now);
+  for (auto& [nwid, st] : stacks_) st->port().set_upstreams(now, ups);
 }
 
 bool network_host::serves_directory(std::uint64_t nwid) const {

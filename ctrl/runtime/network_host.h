@@ -75,6 +75,7 @@ class network_host {
  private:
   void on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
                      std::span<const std::uint8_t> raw);
+  std::vector<zt_address> upstreams(std::int64_t now);
   // A root, or the controller of the network: we keep its multicast directory.
   bool serves_directory(std::uint64_t nwid) const;
 

@@ -42,8 +42,8 @@ struct port_fixture : ::testing::Test {
     pb = std::make_unique<network_port>(
         nwid, b.address(), io_b,
         [this](std::span<const std::uint8_t> f) { got_b.emplace_back(f.begin(), f.end()); });
-    pa->set_upstreams({root});
-    pb->set_upstreams({root});
+    pa->set_upstreams(0, {root});
+    pb->set_upstreams(0, {root});
   }
 
   std::shared_ptr<wire::network_config> config_for(const crypto::identity& who, bool is_private,
