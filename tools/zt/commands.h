@@ -12,5 +12,7 @@ void add_selfcheck_command(CLI::App& app, int& exit_code);
 void add_root_command(CLI::App& app, int& exit_code);
 // `zt node`: join a planet, optionally send a USER_MESSAGE / ECHOs, print what arrives.
 void add_node_command(CLI::App& app, int& exit_code);
+// `zt controller`: a node with an embedded controller, its JSON store and its HTTP API.
+void add_controller_command(CLI::App& app, int& exit_code);
 
 }  // namespace ztkit::tools
