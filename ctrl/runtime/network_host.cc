@@ -97,6 +97,16 @@ void network_host::pass(std::int64_t now) {
   }
 }
 
+std::int64_t network_host::next_deadline() const {
+  std::int64_t at = INT64_MAX;
+  for (const auto& [nwid, st] : stacks_)
+    if (const auto* ifc = st->iface()) {
+      const std::uint64_t t = ifc->poll_at();
+      if (t < static_cast<std::uint64_t>(INT64_MAX)) at = std::min(at, static_cast<std::int64_t>(t));
+    }
+  return at;
+}
+
 std::vector<zt_address> network_host::upstreams(std::int64_t now) {
   // The roots, best first: GATHERs go to the first, LIKEs to all (§6.4).
   std::vector<zt_address> ups;

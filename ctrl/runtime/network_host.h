@@ -61,6 +61,9 @@ class network_host {
   // After the core's tick: the roots (best first) for the ports' LIKEs and GATHERs.
   void after_core_tick(std::int64_t now);
   bool has_deferred_joins() const { return !deferred_joins_.empty(); }
+  // The earliest time a stack's TCP has timer work (retransmission, delayed ACK, ...), for the
+  // caller's sleep; INT64_MAX when none.
+  std::int64_t next_deadline() const;
 
   // node_sink's network callbacks.
   void on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <sodium.h>
+
 namespace ztkit::ctrl {
 
 namespace {
@@ -51,6 +53,8 @@ void network_stack::set_config(std::int64_t now, std::shared_ptr<const wire::net
         buf::buffer_pool::config{.slab_size = slab_for(mtu_), .count = 512, .headroom = headroom});
     auto cfg = netstack::interface_config::for_member(self_, nwid_, mtu_);
     cfg.allow_broadcast = c->enable_broadcast();
+    // ISNs (RFC 6528), timestamp offsets and SYN cookies must not be predictable off-path.
+    randombytes_buf(cfg.tcp.secret.data(), cfg.tcp.secret.size());
     iface_ = std::make_unique<netstack::interface>(cfg, *pool_);
     out_.reserve(256);
   } else if (c->mtu != mtu_) {
@@ -96,8 +100,18 @@ void network_stack::send_ping(std::int64_t now, const wire::inet_address& dst, s
 }
 
 void network_stack::poll(std::int64_t now) {
-  if (iface_)
-    std::erase_if(clients_, [&](const auto& c) { return !c->on_poll(*this, now); });
+  if (iface_) {
+    adopt_clients();
+    for (std::size_t i = 0; i < clients_.size();) {
+      if (clients_[i]->on_poll(*this, now)) {
+        ++i;
+      } else {
+        clients_[i] = std::move(clients_.back());
+        clients_.pop_back();
+      }
+    }
+    adopt_clients();
+  }
   flush(now);
   if (now >= next_port_tick_) {
     port_.on_tick(now);

@@ -59,7 +59,9 @@ class network_stack {
     send_taken(now);
     if (delivered_) {
       if (on_input_) on_input_(*this, now);
-      for (auto& c : clients_) c->on_input(*this, now);
+      adopt_clients();
+      for (std::size_t i = 0; i < clients_.size(); ++i) clients_[i]->on_input(*this, now);
+      adopt_clients();
       flush(now);
     }
   }
@@ -68,7 +70,9 @@ class network_stack {
   void set_on_input(std::function<void(network_stack&, std::int64_t now)> fn) {
     on_input_ = std::move(fn);
   }
-  void attach(std::shared_ptr<stack_client> c) { clients_.push_back(std::move(c)); }
+  // Safe from inside a client's callback (a listener attaching an accepted stream): the new
+  // client joins after the current pass.
+  void attach(std::shared_ptr<stack_client> c) { new_clients_.push_back(std::move(c)); }
   // Interface timers and queued socket datagrams, then the port's timers.
   void poll(std::int64_t now);
   // Sends what the interface queued during a call made on it (socket sends, pings).
@@ -92,7 +96,11 @@ class network_stack {
   std::unique_ptr<netstack::interface> iface_;
   std::vector<buf::packet_buffer> out_;  // interface frames waiting for the port
   std::function<void(network_stack&, std::int64_t)> on_input_;
-  std::vector<std::shared_ptr<stack_client>> clients_;
+  std::vector<std::shared_ptr<stack_client>> clients_, new_clients_;
+  void adopt_clients() {
+    for (auto& c : new_clients_) clients_.push_back(std::move(c));
+    new_clients_.clear();
+  }
   bool delivered_ = false;
   std::int64_t now_of_call_ = 0;  // for frames the port delivers inside a call
   std::int64_t next_port_tick_ = 0;

@@ -32,7 +32,12 @@ interface::interface(const interface_config& cfg, buf::buffer_pool& pool)
       pool_(pool),
       neighbors_(cfg.neighbors),
       reasm_(cfg.reassembly),
-      udp_(cfg.max_udp_sockets) {
+      udp_(cfg.max_udp_sockets),
+      tcp_([&] {
+        auto t = cfg.tcp;
+        t.socket.mtu = cfg.mtu;
+        return t;
+      }()) {
   if (cfg_.max_tx_frames == 0) cfg_.max_tx_frames = 1;
   // A frame must fit in one slab after the pool's headroom: the MTU we use is at most that.
   const std::size_t room = pool.slab_size() > pool.default_headroom() + ethernet_frame::header_len
@@ -102,6 +107,20 @@ void interface::dispatch_v6(std::uint64_t now, const ipv6_address& next_hop,
   bool ask = neighbors_.want_solicit(now, k);
   neighbors_.enqueue(now, k, std::move(frame));
   if (ask) solicit(now, k);
+}
+
+std::optional<inet_address> interface::source_for(const inet_address& dst) const {
+  if (dst.fam == inet_address::family::ipv4) {
+    ipv4_address next_hop, src;
+    if (!route_v4(ipv4_address::from_bytes(dst.ip.data()), next_hop, src)) return std::nullopt;
+    return src.to_inet(0);
+  }
+  if (dst.fam == inet_address::family::ipv6) {
+    ipv6_address next_hop, src;
+    if (!route_v6(ipv6_address::from_bytes(dst.ip.data()), next_hop, src)) return std::nullopt;
+    return src.to_inet(0);
+  }
+  return std::nullopt;
 }
 
 bool interface::is_our_ipv4(const ipv4_address& a) const {
@@ -410,10 +429,10 @@ void interface::rx_ipv4_upper(std::uint64_t now, const ip_meta& m,
   switch (protocol) {
     case proto::icmp: return rx_icmpv4(now, m, payload);
     case proto::udp: return rx_udp(now, m, payload);
+    case proto::tcp: return rx_tcp(now, m, payload);
     default:
       ++counters_.rx_unknown;
-      if (protocol != proto::tcp && !m.dst_group)
-        send_icmpv4_unreachable(now, m, icmpv4_repr::code_protocol);
+      if (!m.dst_group) send_icmpv4_unreachable(now, m, icmpv4_repr::code_protocol);
   }
 }
 
@@ -495,6 +514,7 @@ void interface::rx_ipv6(std::uint64_t now, std::span<const std::uint8_t> bytes) 
     switch (chain->upper_protocol) {
       case proto::icmpv6: return rx_icmpv6(now, m, m.payload);
       case proto::udp: return rx_udp(now, m, m.payload);
+      case proto::tcp: return rx_tcp(now, m, m.payload);
       case proto::ipv6_no_next: return;
       default:
         ++counters_.rx_unknown;
@@ -519,6 +539,7 @@ void interface::rx_ipv6(std::uint64_t now, std::span<const std::uint8_t> bytes) 
   switch (inner->upper_protocol) {
     case proto::icmpv6: return rx_icmpv6(now, m, m.payload);
     case proto::udp: return rx_udp(now, m, m.payload);
+    case proto::tcp: return rx_tcp(now, m, m.payload);
     default:
       ++counters_.rx_unknown;
       return;
@@ -735,7 +756,88 @@ std::span<buf::packet_buffer> interface::poll(std::uint64_t now) {
   neighbors_.poll(now, [&](const neighbor_key& k) { solicit(now, k); });
   reasm_.poll(now);
   flush_sockets(now);
+  send_tcp(now);
   return tx_;
+}
+
+std::span<buf::packet_buffer> interface::flush_tcp(std::uint64_t now) {
+  begin_call();
+  send_tcp(now);
+  return tx_;
+}
+
+// RFC 9293 §3.10.7: one segment to the socket set, which finds its socket (4-tuple) or
+// listener, or answers RST. Segments to broadcast/multicast destinations are dropped (§3.9.2:
+// TCP is unicast only).
+void interface::rx_tcp(std::uint64_t now, const ip_meta& m, std::span<const std::uint8_t> p) {
+  if (m.dst_group) {
+    ++counters_.rx_not_for_us;
+    return;
+  }
+  auto pkt = wire::tcp_packet::new_checked(p);
+  if (!pkt) {
+    ++counters_.tcp_bad_segment;
+    return;
+  }
+  wire::tcp_repr seg;
+  const auto err = m.v6 ? wire::tcp_repr::parse(*pkt, m.src6, m.dst6, seg)
+                        : wire::tcp_repr::parse(*pkt, m.src4, m.dst4, seg);
+  if (err != wire::tcp_error::ok) {
+    ++counters_.tcp_bad_segment;
+    return;
+  }
+  const inet_address src = m.v6 ? m.src6.to_inet(seg.src_port) : m.src4.to_inet(seg.src_port);
+  const inet_address dst = m.v6 ? m.dst6.to_inet(seg.dst_port) : m.dst4.to_inet(seg.dst_port);
+  tcp_.process(now, src, dst, seg, pkt->payload());
+  send_tcp(now);
+}
+
+// Builds each segment the sockets want to send straight into a pool buffer (IP header, then
+// tcp_segment::emit writes the TCP header and copies the payload from the socket's send ring:
+// one copy), routed and resolved like any IP datagram. Segments are sized by the MSS, which is
+// clamped to the MTU, so they never need IP fragmentation.
+void interface::send_tcp(std::uint64_t now) {
+  tcp_segment seg;
+  while (tcp_.poll(now, seg)) {
+    const bool v6 = seg.local.fam == inet_address::family::ipv6;
+    const std::size_t hl = v6 ? ipv6_repr::buffer_len() : ipv4_repr::buffer_len();
+    const std::size_t len = seg.len();
+    if (hl + len > cfg_.mtu) {
+      ++counters_.tcp_too_large;
+      continue;
+    }
+    if (v6) {
+      ipv6_address next_hop, src = ipv6_address::from_bytes(seg.local.ip.data());
+      const ipv6_address dst = ipv6_address::from_bytes(seg.remote.ip.data());
+      if (!route_v6(dst, next_hop, src)) {
+        ++counters_.tx_no_route;
+        continue;
+      }
+      buf::packet_buffer f;
+      std::uint8_t* p = new_frame(f, ethertype::ipv6, hl + len);
+      if (!p) return;
+      ipv6_repr ip{src, dst, proto::tcp, static_cast<std::uint16_t>(len), cfg_.hop_limit};
+      ip.emit({p, hl});
+      seg.emit({p + hl, len});
+      dispatch_v6(now, next_hop, std::move(f));
+    } else {
+      ipv4_address next_hop, src = ipv4_address::from_bytes(seg.local.ip.data());
+      const ipv4_address dst = ipv4_address::from_bytes(seg.remote.ip.data());
+      if (!route_v4(dst, next_hop, src)) {
+        ++counters_.tx_no_route;
+        continue;
+      }
+      buf::packet_buffer f;
+      std::uint8_t* p = new_frame(f, ethertype::ipv4, hl + len);
+      if (!p) return;
+      // DF set: TCP segments are sized for the path (RFC 9293 §3.7.1 with RFC 1191).
+      ipv4_repr ip{src, dst, proto::tcp, static_cast<std::uint16_t>(len), cfg_.hop_limit,
+                   ipv4_ident_++, true, false, 0};
+      ip.emit({p, hl});
+      seg.emit({p + hl, len});
+      dispatch_v4(now, next_hop, std::move(f));
+    }
+  }
 }
 
 void interface::announce(std::uint64_t now) {

@@ -34,6 +34,7 @@
 #include "netstack/iface/fragments.h"
 #include "netstack/iface/neighbor_cache.h"
 #include "netstack/socket/udp.h"
+#include "netstack/tcp/tcp_socket_set.h"
 #include "netstack/wire/icmpv6.h"
 #include "netstack/wire/ip_address.h"
 
@@ -66,6 +67,9 @@ struct interface_config {
   std::uint32_t icmp_errors_per_s = 100;  // token bucket for ICMP errors we send
   std::uint32_t icmp_error_burst = 20;
   std::size_t max_udp_sockets = 64;
+  // TCP (netstack/tcp): sockets, listeners, per-socket defaults (the MTU is set from `mtu`),
+  // and the secret behind ISNs and SYN cookies (random per node; all zero only in tests).
+  tcp_socket_set::config tcp;
   neighbor_cache::config neighbors;
   reassembler::config reassembly;
 
@@ -102,6 +106,8 @@ struct interface_counters {
   std::uint64_t tx_no_buffer = 0;      // pool exhausted or slab too small
   std::uint64_t tx_overflow = 0;       // more than max_tx_frames in one call
   std::uint64_t tx_no_route = 0;
+  std::uint64_t tcp_bad_segment = 0;   // malformed header/options or bad checksum
+  std::uint64_t tcp_too_large = 0;     // a segment that does not fit the MTU (never sent)
 };
 
 struct echo_reply {
@@ -134,10 +140,19 @@ class interface {
   std::optional<echo_reply> take_echo_reply();
 
   udp_socket_set& udp() { return udp_; }
+  tcp_socket_set& tcp() { return tcp_; }
+  // Sends what the TCP sockets have to send after application calls (connect, send, close):
+  // the frames come back like process()'s.
+  std::span<buf::packet_buffer> flush_tcp(std::uint64_t now);
+  // The earliest time poll() has TCP work (retransmission, delayed ACK, keepalive, TIME-WAIT);
+  // UINT64_MAX when none. Neighbor retries run on the caller's own tick.
+  std::uint64_t poll_at() const { return tcp_.poll_at(); }
   const interface_config& config() const { return cfg_; }
   const interface_counters& counters() const { return counters_; }
   const neighbor_cache& neighbors() const { return neighbors_; }
   const reassembler& reassembly() const { return reasm_; }
+  // Our source address for sending to `dst` (its port copied), or nullopt if no route.
+  std::optional<inet_address> source_for(const inet_address& dst) const;
   bool is_our_ipv4(const wire::ipv4_address& a) const;
   bool is_our_ipv6(const wire::ipv6_address& a) const;
 
@@ -162,6 +177,8 @@ class interface {
   void rx_icmpv4(std::uint64_t now, const ip_meta& m, std::span<const std::uint8_t> p);
   void rx_icmpv6(std::uint64_t now, const ip_meta& m, std::span<const std::uint8_t> p);
   void rx_udp(std::uint64_t now, const ip_meta& m, std::span<const std::uint8_t> p);
+  void rx_tcp(std::uint64_t now, const ip_meta& m, std::span<const std::uint8_t> p);
+  void send_tcp(std::uint64_t now);
 
   bool icmp_error_allowed(std::uint64_t now);
   void send_icmpv4_unreachable(std::uint64_t now, const ip_meta& m, std::uint8_t code);
@@ -192,6 +209,7 @@ class interface {
   neighbor_cache neighbors_;
   reassembler reasm_;
   udp_socket_set udp_;
+  tcp_socket_set tcp_;
   interface_counters counters_;
   std::uint16_t ipv4_ident_ = 1;
   std::uint32_t ipv6_ident_ = 1;
