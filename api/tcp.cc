@@ -1,0 +1,505 @@
+// ztkit::TcpStream / TcpListener: the application side of netstack TCP sockets living on the
+// node's thread. Each stream has two SPSC byte pipes (api/internal/byte_pipe.h): the node's
+// side moves bytes between them and the TCP socket's rings in on_input (frames arrived: no
+// polling) and on_poll (each loop pass; the application wakes the node after queuing bytes or
+// freeing room). Application threads using one stream serialize per direction with a mutex the
+// node's thread never takes. Readiness: `events` (an eventfd) is up while bytes or EOF or an
+// error wait for the reader; `room` while the send pipe has space.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "api/internal/byte_pipe.h"
+#include "api/internal/node_impl.h"
+#include "api/internal/ready_fd.h"
+#include "engine/buf/spsc_ring.h"
+#include "ztkit/tcp.h"
+
+namespace ztkit {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+Error map_error(netstack::tcp_socket_error e) {
+  switch (e) {
+    case netstack::tcp_socket_error::refused: return Error(Errc::connection_refused, "connection refused");
+    case netstack::tcp_socket_error::reset: return Error(Errc::connection_reset, "connection reset by peer");
+    case netstack::tcp_socket_error::timed_out: return Error(Errc::timed_out, "connection timed out");
+    case netstack::tcp_socket_error::aborted: return Error(Errc::closed, "connection aborted");
+    case netstack::tcp_socket_error::none: break;
+  }
+  return Error(Errc::internal, "no error");
+}
+
+// Milliseconds left until `deadline` for a poll(2) wait (negative timeout: forever, in 1 s
+// slices so that a stopped node is noticed), or -2 when it has passed.
+int wait_slice(std::chrono::milliseconds timeout, clock_type::time_point deadline) {
+  if (timeout.count() < 0) return 1000;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+  if (left.count() <= 0) return -2;
+  return static_cast<int>(std::min<std::int64_t>(left.count() + 1, 1000));
+}
+
+netstack::tcp_config socket_config(const TcpOptions& o) {
+  netstack::tcp_config c;
+  c.nodelay = o.nodelay;
+  c.keepalive_idle_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, o.keepalive_idle.count()));
+  return c;
+}
+
+}  // namespace
+
+struct TcpStream::State final : ctrl::stack_client {
+  State(std::shared_ptr<node_link> l, std::uint64_t id, const TcpOptions& o)
+      : link(std::move(l)), nwid(id), rx(o.recv_buffer), tx(o.send_buffer) {}
+
+  std::shared_ptr<node_link> link;
+  std::uint64_t nwid;
+  byte_pipe rx, tx;
+  std::mutex rx_mu, tx_mu;  // application threads only
+  ready_fd events, room;
+  netstack::tcp_handle handle;  // node thread
+
+  // Published by the node's thread.
+  std::atomic<bool> connected{false};
+  std::atomic<bool> eof{false};
+  std::atomic<int> error{0};  // netstack::tcp_socket_error
+  std::atomic<bool> detached{false};
+  SocketAddress local, peer;  // written before `connected` is released
+  std::atomic<std::uint64_t> bytes_sent{0}, bytes_received{0}, retransmits{0};
+  std::atomic<std::uint32_t> srtt{0}, cwnd{0}, mss{0};
+
+  // Requests from the application.
+  std::atomic<bool> want_shutdown{false}, want_close{false}, want_abort{false};
+  std::atomic<int> want_nodelay{-1};
+  bool shutdown_done = false;  // node thread
+
+  void on_input(ctrl::network_stack& st, std::int64_t now) override { pump(st, now); }
+  bool on_poll(ctrl::network_stack& st, std::int64_t now) override { return pump(st, now); }
+
+  // Node thread: moves bytes and state between the pipes and the socket. False to detach.
+  bool pump(ctrl::network_stack& st, std::int64_t) {
+    if (detached.load(std::memory_order_relaxed)) return false;  // its handle is not ours now
+    auto& set = st.iface()->tcp();
+    auto& sock = set.get(handle);
+    if (want_abort.load(std::memory_order_acquire)) {
+      sock.abort();
+      return finish(set);
+    }
+    if (const int nd = want_nodelay.exchange(-1); nd >= 0) sock.set_nodelay(nd == 1);
+    if (!connected.load(std::memory_order_relaxed) && sock.is_established()) {
+      local = to_socket_address(sock.local());
+      peer = to_socket_address(sock.remote());
+      connected.store(true, std::memory_order_release);
+      events.set();
+      room.set();
+    }
+    // Application -> socket.
+    bool sent = false;
+    while (sock.may_send()) {
+      auto r = tx.read_region();
+      if (r.empty()) break;
+      const std::size_t n = sock.send(r);
+      if (n == 0) break;
+      tx.consume(n);
+      sent = true;
+    }
+    if (sent) room.set();
+    if (want_shutdown.load(std::memory_order_acquire) && !shutdown_done && tx.size() == 0) {
+      sock.shutdown_write();
+      shutdown_done = true;
+    }
+    // Socket -> application.
+    bool got = false;
+    while (sock.recv_queued() > 0) {
+      auto w = rx.write_region();
+      if (w.empty()) break;
+      const std::size_t n = sock.recv(w);
+      if (n == 0) break;
+      rx.commit(n);
+      got = true;
+    }
+    if (got) events.set();
+    if (sock.peer_closed() && sock.recv_queued() == 0 && !eof.load(std::memory_order_relaxed)) {
+      eof.store(true, std::memory_order_release);
+      events.set();
+    }
+    if (sock.error() != netstack::tcp_socket_error::none && error.load() == 0) {
+      error.store(static_cast<int>(sock.error()), std::memory_order_release);
+      events.set();
+      room.set();
+    }
+    const auto& c = sock.counters();
+    bytes_sent.store(c.bytes_out, std::memory_order_relaxed);
+    bytes_received.store(c.bytes_in, std::memory_order_relaxed);
+    retransmits.store(c.retransmits, std::memory_order_relaxed);
+    srtt.store(sock.srtt_ms(), std::memory_order_relaxed);
+    cwnd.store(sock.cwnd(), std::memory_order_relaxed);
+    mss.store(sock.mss(), std::memory_order_relaxed);
+    // A closed stream leaves once what it wrote reached the socket (or the socket died).
+    if (want_close.load(std::memory_order_acquire) &&
+        (tx.size() == 0 || !sock.may_send() || error.load() != 0))
+      return finish(set);
+    if (!sock.is_open() && (error.load() != 0 || connected.load())) {
+      // Closed under us (reset, timeout, or both sides done): nothing more will come.
+      if (!eof.load()) {
+        eof.store(true, std::memory_order_release);
+        events.set();
+      }
+    }
+    return true;
+  }
+
+  bool finish(netstack::tcp_socket_set& set) {
+    set.release(handle);
+    detached.store(true, std::memory_order_release);
+    events.set();
+    room.set();
+    return false;
+  }
+};
+
+struct TcpListener::State final : ctrl::stack_client {
+  State(std::shared_ptr<node_link> l, std::uint64_t id, std::size_t queue, const TcpOptions& o)
+      : link(std::move(l)), nwid(id), accepted(std::bit_ceil(std::max<std::size_t>(queue, 2))), opts(o) {}
+
+  std::shared_ptr<node_link> link;
+  std::uint64_t nwid;
+  buf::spsc_ring<std::shared_ptr<TcpStream::State>> accepted;
+  std::mutex mu;  // application threads only
+  ready_fd ready;
+  TcpOptions opts;
+  netstack::tcp_listener_handle handle;  // node thread
+  SocketAddress local;
+  std::atomic<bool> closed{false};
+  std::atomic<std::uint64_t> dropped{0};
+
+  void on_input(ctrl::network_stack& st, std::int64_t now) override { take(st, now); }
+  bool on_poll(ctrl::network_stack& st, std::int64_t now) override {
+    auto& set = st.iface()->tcp();
+    if (closed.load(std::memory_order_acquire)) {
+      set.close_listener(handle);
+      return false;
+    }
+    take(st, now);
+    return true;
+  }
+  void take(ctrl::network_stack& st, std::int64_t now) {
+    if (closed.load(std::memory_order_acquire)) return;
+    auto& set = st.iface()->tcp();
+    bool any = false;
+    while (auto h = set.accept(handle)) {
+      auto s = std::make_shared<TcpStream::State>(link, nwid, opts);
+      s->handle = *h;
+      auto& sock = set.get(*h);
+      sock.set_nodelay(opts.nodelay);
+      if (opts.keepalive_idle.count() > 0)
+        sock.set_keepalive(static_cast<std::uint64_t>(opts.keepalive_idle.count()));
+      s->pump(st, now);  // publishes addresses and any data that came with the handshake
+      if (!accepted.try_push(std::shared_ptr<TcpStream::State>(s))) {
+        set.get(*h).abort();
+        set.release(*h);
+        dropped.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      st.attach(std::move(s));
+      any = true;
+    }
+    if (any) ready.set();
+  }
+};
+
+// ---- TcpStream ------------------------------------------------------------------------------
+
+TcpStream::TcpStream(std::shared_ptr<State> s) : s_(std::move(s)) {}
+TcpStream::TcpStream(TcpStream&&) noexcept = default;
+TcpStream& TcpStream::operator=(TcpStream&& o) noexcept {
+  if (this != &o) {
+    close();
+    s_ = std::move(o.s_);
+  }
+  return *this;
+}
+TcpStream::~TcpStream() { close(); }
+
+Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAddress remote,
+                                       std::chrono::milliseconds timeout, TcpOptions options) {
+  if (remote.ip.is_any() || remote.port == 0)
+    return Error(Errc::invalid_argument, "connect needs an IP address and a port: " + remote.to_string());
+  if (options.send_buffer == 0 || options.recv_buffer == 0 || options.send_buffer > (64u << 20) ||
+      options.recv_buffer > (64u << 20))
+    return Error(Errc::invalid_argument, "TCP buffer sizes must be 1 byte .. 64 MiB");
+  auto st = std::make_shared<State>(node.impl().link, nwid, options);
+  if (!st->events.valid() || !st->room.valid()) return Error(Errc::no_buffer, "no eventfd available");
+  Expected<void> result = Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  const bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t now) {
+    ctrl::network_stack* stack = r.host().stack(nwid);
+    if (stack == nullptr) {
+      if (r.member(nwid) != nullptr)
+        result = Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+      return;
+    }
+    auto* ifc = stack->iface();
+    const wire::inet_address dst = to_inet(remote);
+    auto src = ifc->source_for(dst);
+    if (!src) {
+      result = Error(Errc::no_route, fmt::format("no route to {} on network {:016x}", remote.to_string(), nwid));
+      return;
+    }
+    auto h = ifc->tcp().connect(static_cast<std::uint64_t>(now), *src, dst, [&] {
+      auto c = socket_config(options);
+      c.mtu = ifc->config().mtu;
+      return c;
+    }());
+    if (!h) {
+      result = Error(Errc::no_buffer, "no TCP socket or ephemeral port left");
+      return;
+    }
+    st->handle = *h;
+    stack->attach(st);
+    stack->flush(now);  // the SYN leaves now
+    result = Expected<void>();
+  });
+  if (!ran) return stopped_error();
+  if (!result) return result.error();
+  TcpStream stream(std::move(st));
+  // Wait for the handshake.
+  const auto deadline = clock_type::now() + timeout;
+  for (;;) {
+    if (stream.s_->connected.load(std::memory_order_acquire)) return stream;
+    if (const int e = stream.s_->error.load(); e != 0)
+      return map_error(static_cast<netstack::tcp_socket_error>(e));
+    if (!stream.s_->link->get()) return stopped_error();
+    const int w = timeout.count() == 0 ? -2 : wait_slice(timeout, deadline);
+    if (w == -2) {
+      stream.abort();
+      return Error(Errc::timed_out, "connect to " + remote.to_string() + " timed out");
+    }
+    stream.s_->events.clear();
+    if (stream.s_->connected.load() || stream.s_->error.load() != 0) continue;
+    stream.s_->events.wait(w);
+  }
+}
+
+Expected<std::size_t> TcpStream::read(std::span<std::byte> buf, std::chrono::milliseconds timeout) {
+  if (!s_) return Error(Errc::closed, "the stream is closed");
+  const auto deadline = clock_type::now() + timeout;
+  std::lock_guard lock(s_->rx_mu);
+  for (;;) {
+    const std::size_t n = s_->rx.read({reinterpret_cast<std::uint8_t*>(buf.data()), buf.size()});
+    if (n > 0) {
+      s_->link->wake();  // room in the pipe: the node moves more and opens the window
+      return n;
+    }
+    if (buf.empty()) return std::size_t{0};
+    if (s_->eof.load(std::memory_order_acquire) && s_->rx.size() == 0) return std::size_t{0};
+    if (const int e = s_->error.load(); e != 0) return map_error(static_cast<netstack::tcp_socket_error>(e));
+    if (s_->detached.load()) return Error(Errc::closed, "the stream is closed");
+    if (!s_->link->get()) return stopped_error();
+    if (timeout.count() == 0) return Error(Errc::would_block, "no data yet");
+    const int w = wait_slice(timeout, deadline);
+    if (w == -2) return Error(Errc::timed_out, "no data within the timeout");
+    s_->events.clear();
+    if (s_->rx.size() > 0 || s_->eof.load() || s_->error.load() != 0) {
+      s_->events.set();  // level: still readable for other waiters / the fd
+      continue;
+    }
+    s_->events.wait(w);
+  }
+}
+
+Expected<std::size_t> TcpStream::write(std::span<const std::byte> data,
+                                       std::chrono::milliseconds timeout) {
+  if (!s_ || s_->want_close.load()) return Error(Errc::closed, "the stream is closed");
+  if (s_->want_shutdown.load()) return Error(Errc::closed, "the stream was shut down for writing");
+  const auto deadline = clock_type::now() + timeout;
+  std::lock_guard lock(s_->tx_mu);
+  for (;;) {
+    if (const int e = s_->error.load(); e != 0) return map_error(static_cast<netstack::tcp_socket_error>(e));
+    if (s_->detached.load()) return Error(Errc::closed, "the stream is closed");
+    const std::size_t n = s_->tx.write({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
+    if (n > 0 || data.empty()) {
+      s_->link->wake();
+      return n;
+    }
+    if (!s_->link->get()) return stopped_error();
+    if (timeout.count() == 0) return Error(Errc::would_block, "the send buffer is full");
+    const int w = wait_slice(timeout, deadline);
+    if (w == -2) return Error(Errc::timed_out, "no room in the send buffer within the timeout");
+    s_->room.clear();
+    if (s_->tx.free() > 0 || s_->error.load() != 0) continue;
+    s_->room.wait(w);
+  }
+}
+
+Expected<void> TcpStream::write_all(std::span<const std::byte> data, std::chrono::milliseconds timeout) {
+  const auto deadline = clock_type::now() + timeout;
+  while (!data.empty()) {
+    std::chrono::milliseconds left = timeout;
+    if (timeout.count() >= 0) {
+      left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+      if (left.count() <= 0) return Error(Errc::timed_out, "write_all timed out");
+    }
+    auto n = write(data, left);
+    if (!n) return n.error();
+    data = data.subspan(*n);
+  }
+  return {};
+}
+
+Expected<void> TcpStream::shutdown_write() {
+  if (!s_ || s_->want_close.load()) return Error(Errc::closed, "the stream is closed");
+  s_->want_shutdown.store(true, std::memory_order_release);
+  s_->link->wake();
+  return {};
+}
+
+void TcpStream::close() {
+  if (!s_) return;
+  s_->want_close.store(true, std::memory_order_release);
+  s_->link->wake();
+  s_.reset();
+}
+
+void TcpStream::abort() {
+  if (!s_) return;
+  s_->want_abort.store(true, std::memory_order_release);
+  s_->link->wake();
+  s_.reset();
+}
+
+SocketAddress TcpStream::local_address() const {
+  return s_ && s_->connected.load(std::memory_order_acquire) ? s_->local : SocketAddress{};
+}
+SocketAddress TcpStream::peer_address() const {
+  return s_ && s_->connected.load(std::memory_order_acquire) ? s_->peer : SocketAddress{};
+}
+int TcpStream::fd() const { return s_ ? s_->events.fd() : -1; }
+
+TcpStats TcpStream::stats() const {
+  TcpStats t;
+  if (!s_) return t;
+  t.bytes_sent = s_->bytes_sent.load();
+  t.bytes_received = s_->bytes_received.load();
+  t.retransmits = s_->retransmits.load();
+  t.srtt_ms = s_->srtt.load();
+  t.cwnd = s_->cwnd.load();
+  t.mss = s_->mss.load();
+  return t;
+}
+
+Expected<void> TcpStream::set_nodelay(bool on) {
+  if (!s_) return Error(Errc::closed, "the stream is closed");
+  s_->want_nodelay.store(on ? 1 : 0, std::memory_order_release);
+  s_->link->wake();
+  return {};
+}
+
+// ---- TcpListener ----------------------------------------------------------------------------
+
+TcpListener::TcpListener(std::shared_ptr<State> s) : s_(std::move(s)) {}
+TcpListener::TcpListener(TcpListener&&) noexcept = default;
+TcpListener& TcpListener::operator=(TcpListener&& o) noexcept {
+  if (this != &o) {
+    close();
+    s_ = std::move(o.s_);
+  }
+  return *this;
+}
+TcpListener::~TcpListener() { close(); }
+
+Expected<TcpListener> TcpListener::listen(Node& node, std::uint64_t nwid, SocketAddress local,
+                                          std::size_t backlog, TcpOptions accepted) {
+  if (local.port == 0) return Error(Errc::invalid_argument, "listen needs a port");
+  if (backlog == 0 || backlog > 65536) return Error(Errc::invalid_argument, "backlog must be 1..65536");
+  auto st = std::make_shared<State>(node.impl().link, nwid, backlog, accepted);
+  if (!st->ready.valid()) return Error(Errc::no_buffer, "no eventfd available");
+  Expected<void> result = Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  const bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t) {
+    ctrl::network_stack* stack = r.host().stack(nwid);
+    if (stack == nullptr) {
+      if (r.member(nwid) != nullptr)
+        result = Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+      return;
+    }
+    auto* ifc = stack->iface();
+    wire::inet_address want = to_inet(local);
+    if (local.ip.is_any()) {
+      want.fam = wire::inet_address::family::nil;
+    } else {
+      const bool ours =
+          (local.ip.family == IpAddress::Family::v4 &&
+           ifc->is_our_ipv4(netstack::wire::ipv4_address::from_bytes(local.ip.bytes.data()))) ||
+          (local.ip.family == IpAddress::Family::v6 &&
+           ifc->is_our_ipv6(netstack::wire::ipv6_address::from_bytes(local.ip.bytes.data())));
+      if (!ours) {
+        result = Error(Errc::invalid_argument,
+                       fmt::format("{} is not an address of network {:016x}", local.ip.to_string(), nwid));
+        return;
+      }
+    }
+    netstack::tcp_listener_config lc;
+    lc.backlog = backlog;
+    lc.accept_queue = backlog;
+    auto h = ifc->tcp().listen(want, lc);
+    if (!h) {
+      result = Error(Errc::address_in_use, "port " + std::to_string(local.port) + " is in use (or too many listeners)");
+      return;
+    }
+    st->handle = *h;
+    st->local = local;
+    stack->attach(st);
+    result = Expected<void>();
+  });
+  if (!ran) return stopped_error();
+  if (!result) return result.error();
+  return TcpListener(std::move(st));
+}
+
+Expected<TcpStream> TcpListener::accept(std::chrono::milliseconds timeout) {
+  if (!s_ || s_->closed.load()) return Error(Errc::closed, "the listener is closed");
+  const auto deadline = clock_type::now() + timeout;
+  std::lock_guard lock(s_->mu);
+  for (;;) {
+    std::shared_ptr<TcpStream::State> st;
+    if (s_->accepted.try_pop(st)) {
+      if (s_->accepted.empty()) {
+        s_->ready.clear();
+        if (!s_->accepted.empty()) s_->ready.set();
+      }
+      return TcpStream(std::move(st));
+    }
+    if (!s_->link->get()) return stopped_error();
+    if (timeout.count() == 0) return Error(Errc::would_block, "no connection waiting");
+    const int w = wait_slice(timeout, deadline);
+    if (w == -2) return Error(Errc::timed_out, "no connection within the timeout");
+    s_->ready.clear();
+    if (!s_->accepted.empty()) {
+      s_->ready.set();
+      continue;
+    }
+    s_->ready.wait(w);
+  }
+}
+
+SocketAddress TcpListener::local_address() const { return s_ ? s_->local : SocketAddress{}; }
+int TcpListener::fd() const { return s_ ? s_->ready.fd() : -1; }
+
+void TcpListener::close() {
+  if (!s_) return;
+  if (!s_->closed.exchange(true)) s_->link->wake();
+  // Connections accepted by the node but not by the application are closed with the ring.
+  std::shared_ptr<TcpStream::State> st;
+  while (s_->accepted.try_pop(st)) {
+    st->want_close.store(true);
+    s_->link->wake();
+  }
+  s_.reset();
+}
+
+}  // namespace ztkit
