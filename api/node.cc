@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "api/internal/node_impl.h"
+#include "api/internal/ready_fd.h"
 #include "ctrl/runtime/root_planet.h"
 
 namespace ztkit {
@@ -417,6 +418,87 @@ Expected<void> Node::assign_addresses(std::uint64_t nwid, const std::string& mem
   return controller_call(*impl_->link, [=](ctrl::controller& c, std::int64_t now) {
     return c.set_ip_assignments(now, nwid, *a, ips);
   });
+}
+
+}  // namespace ztkit
+
+namespace ztkit {
+
+namespace {
+
+// Waits for one echo reply on the node's thread: a stack client that looks at the interface's
+// echo replies when frames arrive and signals the application.
+struct ping_waiter final : ctrl::stack_client {
+  std::uint16_t ident = 0, seq = 0;
+  std::atomic<bool> done{false}, give_up{false};
+  std::atomic<std::int64_t> reply_ns{0};
+  ready_fd ready;
+  void on_input(ctrl::network_stack& st, std::int64_t) override {
+    if (done.load()) return;
+    while (auto r = st.iface()->take_echo_reply()) {
+      if (r->ident != ident || r->seq != seq) continue;
+      reply_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count());
+      done.store(true, std::memory_order_release);
+      ready.set();
+    }
+  }
+  bool on_poll(ctrl::network_stack&, std::int64_t) override {
+    return !done.load() && !give_up.load();
+  }
+};
+
+std::atomic<std::uint16_t> next_ping_seq{1};
+
+}  // namespace
+
+Expected<std::chrono::microseconds> Node::ping(std::uint64_t nwid, const IpAddress& dst,
+                                               std::chrono::milliseconds timeout,
+                                               std::size_t payload_bytes) {
+  if (dst.is_any()) return Error(Errc::invalid_argument, "ping needs an IP address");
+  if (payload_bytes > 1400) return Error(Errc::invalid_argument, "ping payload is at most 1400 bytes");
+  auto w = std::make_shared<ping_waiter>();
+  w->ident = 0x7a6b;
+  w->seq = next_ping_seq.fetch_add(1);
+  Expected<void> result = Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  std::int64_t sent_ns = 0;
+  const bool ran = impl_->link->call([&](ctrl::node_runner& r, std::int64_t now) {
+    ctrl::network_stack* st = r.host().stack(nwid);
+    if (st == nullptr || st->iface() == nullptr) {
+      if (r.member(nwid) != nullptr)
+        result = Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+      return;
+    }
+    const wire::inet_address to = to_inet({dst, 0});
+    if (!st->iface()->source_for(to)) {
+      result = Error(Errc::no_route, fmt::format("no route to {} on network {:016x}", dst.to_string(), nwid));
+      return;
+    }
+    st->attach(w);
+    std::vector<std::uint8_t> data(payload_bytes, 0x5a);
+    sent_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now().time_since_epoch())
+                  .count();
+    st->send_ping(now, to, w->ident, w->seq, data);
+    result = Expected<void>();
+  });
+  if (!ran) return stopped_error();
+  if (!result) return result.error();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!w->done.load(std::memory_order_acquire)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      w->give_up.store(true);
+      return Error(Errc::timed_out, "no echo reply from " + dst.to_string());
+    }
+    w->ready.clear();
+    if (w->done.load()) break;
+    w->ready.wait(static_cast<int>(std::min<std::int64_t>(left.count() + 1, 1000)));
+    if (!impl_->link->get()) return stopped_error();
+  }
+  return std::chrono::microseconds((w->reply_ns.load() - sent_ns) / 1000);
 }
 
 }  // namespace ztkit

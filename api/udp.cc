@@ -69,6 +69,8 @@ struct UdpSocket::State final : ctrl::stack_client {
     if (any) readable.set();
   }
 
+  bool wants_pass() const override { return !tx.empty() && !closed.load(std::memory_order_relaxed); }
+
   bool on_poll(ctrl::network_stack& st, std::int64_t) override {
     auto& socks = st.iface()->udp();
     if (closed.load(std::memory_order_acquire)) {
@@ -76,12 +78,16 @@ struct UdpSocket::State final : ctrl::stack_client {
       return false;
     }
     auto& sock = socks.get(handle);
-    datagram d;
-    while (tx.try_pop(d)) {
-      if (sock.send_to(d.data, to_inet(d.peer)) == netstack::udp_error::ok)
+    // Datagrams stay in our queue while the stack's transmit ring is full (it drains as the
+    // interface sends): back-pressure instead of silent loss.
+    while (datagram* d = tx.front()) {
+      const auto e = sock.send_to(d->data, to_inet(d->peer));
+      if (e == netstack::udp_error::would_block) break;
+      if (e == netstack::udp_error::ok)
         sent.fetch_add(1, std::memory_order_relaxed);
       else
         send_errors.fetch_add(1, std::memory_order_relaxed);
+      tx.pop_front();
     }
     return true;
   }

@@ -101,6 +101,7 @@ std::int64_t network_host::next_deadline() const {
   std::int64_t at = INT64_MAX;
   for (const auto& [nwid, st] : stacks_)
     if (const auto* ifc = st->iface()) {
+      if (st->wants_pass()) return 0;
       const std::uint64_t t = ifc->poll_at();
       if (t < static_cast<std::uint64_t>(INT64_MAX)) at = std::min(at, static_cast<std::int64_t>(t));
     }

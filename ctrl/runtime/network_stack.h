@@ -33,6 +33,9 @@ class stack_client {
   // Every loop pass of the runner: queued application sends go into the stack. Returning
   // false detaches the client (it closed its sockets first).
   virtual bool on_poll(network_stack& st, std::int64_t now) = 0;
+  // Work left that the next pass can do at once (queued sends the stack had no room for):
+  // the runner then does not sleep.
+  virtual bool wants_pass() const { return false; }
 };
 
 struct network_stack_counters {
@@ -72,6 +75,11 @@ class network_stack {
   }
   // Safe from inside a client's callback (a listener attaching an accepted stream): the new
   // client joins after the current pass.
+  bool wants_pass() const {
+    for (const auto& c : clients_)
+      if (c->wants_pass()) return true;
+    return !new_clients_.empty();
+  }
   void attach(std::shared_ptr<stack_client> c) { new_clients_.push_back(std::move(c)); }
   // Interface timers and queued socket datagrams, then the port's timers.
   void poll(std::int64_t now);

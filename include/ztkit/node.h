@@ -130,6 +130,12 @@ class Node {
   // 4096), waiting up to `timeout`.
   std::optional<Event> next_event(std::chrono::milliseconds timeout);
 
+  // An ICMP/ICMPv6 echo to `dst` on network `nwid` through the node's own IP stack; the
+  // round-trip time, or timed_out / no_route / not_joined.
+  Expected<std::chrono::microseconds> ping(std::uint64_t nwid, const IpAddress& dst,
+                                           std::chrono::milliseconds timeout = std::chrono::seconds(2),
+                                           std::size_t payload_bytes = 56);
+
   // Sends a USER_MESSAGE (a small datagram between nodes, outside any network).
   Expected<void> send_user_message(const std::string& to, std::uint64_t type, std::string data);
 

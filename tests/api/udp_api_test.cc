@@ -129,6 +129,18 @@ TEST_F(world, UdpBothWaysBetweenTwoMembers) {
   EXPECT_EQ(::poll(&p, 1, 0), 0);
 }
 
+TEST_F(world, PingThroughTheStack) {
+  const IpAddress ip_a = join(*a), ip_b = join(*b);
+  auto rtt = a->ping(nwid, ip_b, 5s);
+  ASSERT_TRUE(rtt) << rtt.error().message;
+  EXPECT_GT(rtt->count(), 0);
+  EXPECT_TRUE(b->ping(nwid, ip_a, 5s));
+  // An address on the network nobody has: no reply (ARP fails), timed_out.
+  EXPECT_TRUE(a->ping(nwid, IpAddress::v4(10, 147, 30, 99), 300ms).error().is(Errc::timed_out));
+  EXPECT_TRUE(a->ping(nwid, IpAddress::v4(192, 0, 2, 1), 300ms).error().is(Errc::no_route));
+  EXPECT_TRUE(a->ping(0x77, ip_b).error().is(Errc::not_joined));
+}
+
 TEST_F(world, ErrorsAUserMeets) {
   // Not joined.
   auto s = UdpSocket::bind(*a, nwid, {{}, 1});
