@@ -125,14 +125,14 @@ struct TcpStream::State final : ctrl::stack_client {
       got = true;
     }
     if (got) events.set();
-    if (sock.peer_closed() && sock.recv_queued() == 0 && !eof.load(std::memory_order_relaxed)) {
-      eof.store(true, std::memory_order_release);
-      events.set();
-    }
     if (sock.error() != netstack::tcp_socket_error::none && error.load() == 0) {
       error.store(static_cast<int>(sock.error()), std::memory_order_release);
       events.set();
       room.set();
+    }
+    if (sock.peer_closed() && sock.recv_queued() == 0 && !eof.load(std::memory_order_relaxed)) {
+      eof.store(true, std::memory_order_release);
+      events.set();
     }
     const auto& c = sock.counters();
     bytes_sent.store(c.bytes_out, std::memory_order_relaxed);
@@ -297,8 +297,10 @@ Expected<std::size_t> TcpStream::read(std::span<std::byte> buf, std::chrono::mil
       return n;
     }
     if (buf.empty()) return std::size_t{0};
+    // A reset or timeout is an error even though the stream is also at its end.
+    if (const int e = s_->error.load(std::memory_order_acquire); e != 0)
+      return map_error(static_cast<netstack::tcp_socket_error>(e));
     if (s_->eof.load(std::memory_order_acquire) && s_->rx.size() == 0) return std::size_t{0};
-    if (const int e = s_->error.load(); e != 0) return map_error(static_cast<netstack::tcp_socket_error>(e));
     if (s_->detached.load()) return Error(Errc::closed, "the stream is closed");
     if (!s_->link->get()) return stopped_error();
     if (timeout.count() == 0) return Error(Errc::would_block, "no data yet");
