@@ -33,6 +33,41 @@ node_core::node_core(crypto::identity self, node_sink& sink, node_config config,
   for (auto& w : rng_) w = splitmix(seed);
   config_.mtu = std::clamp<std::size_t>(config_.mtu, wire::fragment_min_physical_mtu + 100,
                                         wire::default_phys_mtu);
+  for (const auto& m : config_.moons) (void)topo_.add_moon(m);
+  config_.moons.clear();
+}
+
+bool node_core::orbit(std::int64_t now, std::uint64_t world_id, zt_address seed) {
+  if (topo_.moon(world_id) != nullptr) return true;
+  if (!topo_.add_moon_seed(world_id, seed)) return false;
+  contact_moon_seeds(now, true);
+  return true;
+}
+
+bool node_core::orbit(std::int64_t, const wire::world& moon) {
+  if (!topo_.add_moon(moon)) return topo_.moon(moon.id) != nullptr && *topo_.moon(moon.id) == moon;
+  sink_.on_world_updated(*topo_.moon(moon.id));
+  return true;
+}
+
+bool node_core::deorbit(std::uint64_t world_id) { return topo_.remove_moon(world_id); }
+
+std::size_t node_core::add_cached_peers(std::int64_t now, std::span<const cached_peer> peers) {
+  std::size_t added = 0;
+  for (const cached_peer& c : peers) {
+    if (topo_.get(c.identity.address()) != nullptr) continue;  // known (or an upstream)
+    auto r = topo_.add(c.identity, now);
+    if (r.status != topology::add_status::added || r.p == nullptr) continue;
+    peer& p = *r.p;
+    p.protocol_version = c.protocol_version;
+    p.major = c.major;
+    p.minor = c.minor;
+    p.revision = c.revision;
+    ++added;
+    for (const inet_address& at : c.paths)
+      if (address_valid_for_path(at, config_.paths)) send_hello(now, p, 0, at);
+  }
+  return added;
 }
 
 void node_core::expect_reply_to(std::uint64_t packet_id) {

@@ -7,7 +7,8 @@
 // Files: node_core.cc (construction, API), rx.cc (datagram -> packet: fragments, relay check,
 // dearmor, cipher rules, dispatch), rx_hello.cc (HELLO), rx_ok.cc (OK), rx_misc.cc (ERROR,
 // WHOIS, RENDEZVOUS, ECHO, USER_MESSAGE, PUSH_DIRECT_PATHS), tx.cc (compose, armor, fragment,
-// route; HELLO), relay.cc (forwarding and RENDEZVOUS as a root), timers.cc (on_tick).
+// route; HELLO), relay.cc (forwarding and RENDEZVOUS as a root), timers.cc (on_tick, moon
+// seeds). Moons and the peer cache: node_core.cc (orbit, deorbit, add_cached_peers).
 //
 // Not thread-safe: one control thread owns a node_core.
 //
@@ -20,7 +21,13 @@
 //     path to the destination drops instead of asking its own upstream.
 //   - Self-awareness only records and reports external addresses; it does not reset paths when
 //     a root reports a changed address (SelfAwareness::iam's path reset).
-//   - No moons (orbit/deorbit), no peers.d cache, no multipath, no 13-byte LAN beacons, no
+//   - Moons: a moon not held is adopted only if it is signed by its own update key (1.14 takes
+//     any world its seed hands back); orbit() asks the seed at once (1.14 at the next ping
+//     check); a seed is sent a full HELLO at most every 28 s, directly on its best path or via
+//     the best upstream (1.14 may send it an ECHO instead when a full HELLO is not due).
+//   - Cached peers (peers.d) are given at start (add_cached_peers), not read on demand as
+//     Topology::getPeer does; saving them is the caller's business (node_runner).
+//   - No multipath, no 13-byte LAN beacons, no
 //     REMOTE_TRACE, no TCP fallback. No "expired path trial" (ZT_PEER_EXPIRED_PATH_TRIAL_PERIOD).
 //   - Upstream HELLOs to stable endpoints go out on socket 0 (the caller's default socket).
 //   - The hole-punch datagram asks the sink for TTL 2 (node_sink::send's `ttl`).
@@ -43,6 +50,16 @@
 
 namespace ztkit::ctrl {
 
+// A peer from the peers.d cache (Peer::deserializeFromCache): its identity, the version it
+// announced, and the paths it was last reached on (hints: contacted, never trusted as live).
+struct cached_peer {
+  crypto::identity identity;  // public part is enough
+  std::uint8_t protocol_version = 0;
+  std::uint8_t major = 0, minor = 0;
+  std::uint16_t revision = 0;
+  std::vector<wire::inet_address> paths;
+};
+
 struct node_config {
   path_rules paths;                   // allow_loopback (demo / loopback tests only)
   topology_config topo;
@@ -55,6 +72,10 @@ struct node_config {
   // Packet IDs must never repeat under one key: 0 seeds the generator from libsodium's CSPRNG;
   // a fixed seed makes a simulation deterministic.
   std::uint64_t random_seed = 0;
+  // Moons orbited from the start (moons.d), adopted as topology::add_moon does (invalid ones
+  // are counted in topology_counters::moon_updates_rejected and skipped). Not reported through
+  // on_world_updated.
+  std::vector<wire::world> moons;
 };
 
 // Every drop is counted (bad input never crashes, it lands here).
@@ -118,6 +139,29 @@ class node_core {
   void resolve(std::int64_t now, zt_address a) {
     if (a != address() && topo_.get(a) == nullptr) request_whois(now, a, false);
   }
+  // ---- Moons (Node::orbit / deorbit; zerotier-protocol.md §7) ----
+  // Orbits moon `world_id`. If it is held already, nothing to do. Otherwise `seed` (one of the
+  // moon's roots) is asked for it: a HELLO listing the moon with timestamp 0 ("wanted") goes to
+  // the seed now and again at ping checks (at most every 28 s) until its OK(HELLO) carries the
+  // world; an unknown seed is looked up by WHOIS first (each ping check). The world is accepted
+  // if its ID and the seed match a request and its signature is valid (topology::accept_world);
+  // its roots then become upstreams and on_world_updated reports it. False if the moon is not
+  // held and `seed` cannot be asked (reserved, ourselves).
+  bool orbit(std::int64_t now, std::uint64_t world_id, zt_address seed);
+  // Orbits a moon whose world we have (moons.d, a moon file): topology::add_moon's checks.
+  // Reported through on_world_updated when adopted.
+  bool orbit(std::int64_t now, const wire::world& moon);
+  // Forgets the moon (and any pending request for it); its roots stop being upstreams.
+  bool deorbit(std::uint64_t world_id);
+
+  // ---- Peer cache (peers.d) ----
+  // Learns cached peers (key agreed now, so no WHOIS is needed to talk to them) and sends a
+  // full HELLO to each of their remembered paths allowed by the path rules; a path becomes
+  // one only when its OK(HELLO) comes back (Peer::deserializeFromCache). Peers already known
+  // (upstreams included), ourselves, reserved addresses and unusable keys are skipped. Returns
+  // how many were added.
+  std::size_t add_cached_peers(std::int64_t now, std::span<const cached_peer> peers);
+
   // Sends an arbitrary verb to a known peer by its best route (network layer use).
   bool send_verb(std::int64_t now, zt_address to, wire::verb v, std::span<const std::uint8_t> payload,
                  bool compress = false);
@@ -199,6 +243,9 @@ class node_core {
   // WHOIS and the queues of packets waiting for it (Switch::requestWhois, doAnythingWaitingForPeer).
   void request_whois(std::int64_t now, zt_address a, bool force);
   void flush_waiting(std::int64_t now, zt_address a);
+  // Asks the seeds of pending orbit requests for their moons (HELLO, or WHOIS if unknown);
+  // `force` ignores the per-seed HELLO interval.
+  void contact_moon_seeds(std::int64_t now, bool force);
   // relay.cc
   void relay(std::int64_t now, socket_id local, const wire::inet_address& from,
              std::span<std::uint8_t> datagram, zt_address dest, bool is_fragment);

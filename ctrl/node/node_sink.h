@@ -10,6 +10,7 @@
 #include "engine/wire/inet_address.h"
 #include "engine/wire/packet.h"
 #include "engine/wire/verbs.h"
+#include "engine/wire/world.h"
 
 namespace ztkit::ctrl {
 
@@ -50,6 +51,10 @@ class node_sink {
   virtual void on_fatal_identity_collision(zt_address upstream) {}
   // An ERROR was received (every code, after the core's own handling).
   virtual void on_error_received(zt_address from, const wire::error_payload& e) {}
+  // A world we hold changed: a moon adopted (orbit answered, orbit with the world in hand) or
+  // replaced by a newer version, or the planet updated. The caller persists it (moons.d,
+  // planet). Deorbit is the caller's own command and is not reported.
+  virtual void on_world_updated(const wire::world&) {}
   // Verbs for the network layer (FRAME, EXT_FRAME, MULTICAST_*, NETWORK_*): the dearmored,
   // uncompressed packet from an authenticated peer. `hops` as received.
   virtual void on_network_packet(peer& from, wire::const_packet_view packet, socket_id local,

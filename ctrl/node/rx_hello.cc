@@ -1,6 +1,6 @@
 // HELLO receive (IncomingPacket::_doHELLO; zerotier-protocol.md §3 HELLO, §2.5, §4.6, §8.18):
 // identity checks, collision answer, rate-gated verification of new identities, OK(HELLO)
-// with the sender's external address and any newer planet, then the version is recorded.
+// with the sender's external address and any newer planet or moon, then the version is recorded.
 #include "ctrl/node/node_core.h"
 
 namespace ztkit::ctrl {
@@ -134,6 +134,22 @@ void node_core::rx_hello(std::int64_t now, socket_id local, const inet_address& 
   if (hello.planet && hello.planet->id == topo_.planet().id &&
       hello.planet->timestamp < topo_.planet().timestamp)
     worlds = topo_.planet().serialize();
+  // Moons the peer orbits (or wants: timestamp 0) of which we hold a newer version.
+  if (hello.moons) {
+    for (const auto& m : topo_.moons()) {
+      for (const auto& ref : *hello.moons) {
+        if (ref.type != static_cast<std::uint8_t>(wire::world::type::moon) || ref.id != m.id)
+          continue;
+        if (m.timestamp > ref.timestamp) {
+          // Kept within one packet (1.14's Buffer would throw and send nothing).
+          auto bytes = m.serialize();
+          if (worlds.size() + bytes.size() + 1024 <= wire::packet_max_length)
+            worlds.insert(worlds.end(), bytes.begin(), bytes.end());
+        }
+        break;
+      }
+    }
+  }
   ok.world_updates = wire::bytes_ref(worlds);
   wire::ok_payload reply;
   reply.in_re_verb = static_cast<std::uint8_t>(wire::verb::hello);

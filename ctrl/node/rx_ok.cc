@@ -33,12 +33,20 @@ void node_core::rx_ok(std::int64_t now, peer& p, socket_id local, const inet_add
     if (hops == 0 && h->external_address && !h->external_address->is_nil())
       learn_external(now, p, from, *h->external_address);
     if (h->world_updates && !h->world_updates->empty()) {
-      // Topology::shouldAcceptWorldUpdateFrom: only upstreams may update our planet.
-      if (!topo_.is_upstream(p.address())) {
+      // Topology::shouldAcceptWorldUpdateFrom: upstreams (planet and moon roots) and the seeds
+      // of orbit requests; each world then passes Topology::addWorld's rules.
+      if (!topo_.should_accept_world_update_from(p.address())) {
         ++counters_.rx_not_upstream;
       } else if (auto worlds = h->worlds(); worlds.ok()) {
-        for (const auto& w : *worlds)
-          if (w.kind == wire::world::type::planet) (void)topo_.update_planet(w);
+        // `p` may stop being valid here: a world can name a root at its address with another key.
+        for (const auto& w : *worlds) {
+          if (!topo_.accept_world(w)) continue;
+          if (w.kind == wire::world::type::planet)
+            sink_.on_world_updated(topo_.planet());
+          else if (const wire::world* m = topo_.moon(w.id))
+            sink_.on_world_updated(*m);
+        }
+        return;
       } else {
         ++counters_.rx_malformed;
       }

@@ -57,6 +57,7 @@ void node_core::ping_peers(std::int64_t now) {
       send_hello(now, *up, 0, at);
     }
   }
+  contact_moon_seeds(now, false);
   std::vector<peer*> active;
   topo_.for_each_peer([&](peer& p) {
     if (!topo_.is_upstream(p.address()) && p.active(now)) active.push_back(&p);
@@ -69,6 +70,35 @@ void node_core::ping_peers(std::int64_t now) {
   if (on != online_) {
     online_ = on;
     sink_.on_online(on);
+  }
+}
+
+void node_core::contact_moon_seeds(std::int64_t now, bool force) {
+  // _PingPeersThatNeedPing with the seeds in alwaysContact: a seed is a leaf (timer scale 2),
+  // contacted on its best path, else through the best upstream (which relays the HELLO); an
+  // unknown seed is looked up (Node::processBackgroundTasks' WHOIS of uncontacted addresses).
+  std::vector<zt_address> seeds;
+  for (const auto& [id, seed] : topo_.moon_seeds())
+    if (std::find(seeds.begin(), seeds.end(), seed) == seeds.end()) seeds.push_back(seed);
+  for (zt_address a : seeds) {
+    peer* p = topo_.get(a);
+    if (p == nullptr) {
+      request_whois(now, a, force);
+      continue;
+    }
+    if (topo_.is_upstream(a)) continue;  // already contacted as an upstream
+    if (!force && now - p->last_hello_sent <= timing::path_heartbeat_period * 2) continue;
+    if (const path* direct = p->best_path(now)) {
+      const socket_id l = direct->local;
+      const inet_address r = direct->remote;
+      send_hello(now, *p, l, r);
+    } else if (peer* up = topo_.best_upstream(now)) {
+      if (const path* via = up->best_path(now)) {
+        const socket_id l = via->local;
+        const inet_address r = via->remote;
+        send_hello(now, *p, l, r);
+      }
+    }
   }
 }
 

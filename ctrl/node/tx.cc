@@ -129,6 +129,13 @@ void node_core::send_hello(std::int64_t now, peer& p, socket_id local, const ine
   f.sent_to = to;
   f.planet_id = topo_.planet().id;
   f.planet_timestamp = topo_.planet().timestamp;
+  // Peer::sendHELLO: the moons we orbit (ID, timestamp), then those wanted (timestamp 0).
+  using moon_ref = wire::hello_payload::moon_ref;
+  constexpr auto moon_type = static_cast<std::uint8_t>(wire::world::type::moon);
+  std::vector<moon_ref> moons;
+  for (const auto& m : topo_.moons()) moons.push_back(moon_ref{moon_type, m.id, m.timestamp});
+  for (std::uint64_t w : topo_.moons_wanted()) moons.push_back(moon_ref{moon_type, w, 0});
+  f.moons = moons;
   auto pkt = make_hello(identity(), p.keys(), f);
   if (pkt.empty()) return;
   expect_reply_to(wire::load_be64(pkt.data()));

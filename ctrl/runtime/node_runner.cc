@@ -43,9 +43,13 @@ class node_runner::sink final : public node_sink {
     r_.backend_->send(io::tx_datagram{std::move(b), to, 0});
   }
 
-  void on_peer_online(zt_address a) override { emit(runner_event::kind::peer_online, a); }
+  void on_peer_online(zt_address a) override {
+    r_.note_peer_changed(a);
+    emit(runner_event::kind::peer_online, a);
+  }
   void on_peer_offline(zt_address a) override { emit(runner_event::kind::peer_offline, a); }
   void on_path_learned(zt_address a, socket_id, const wire::inet_address& at) override {
+    r_.note_peer_changed(a);
     runner_event e = make(runner_event::kind::path_learned, a);
     e.address = at;
     r_.emit(std::move(e));
@@ -99,6 +103,11 @@ class node_runner::sink final : public node_sink {
     r_.emit(std::move(e));
     r_.host_->on_error(now, from, err);
   }
+  void on_world_updated(const wire::world& w) override {
+    // The moons.d copy; its failure is in the state_dir's own reports (a moon we hold is kept).
+    if (r_.cfg_.state != nullptr && r_.cfg_.persist_moons && w.kind == wire::world::type::moon)
+      (void)r_.cfg_.state->save_moon(w);
+  }
   void on_network_packet(peer& from, wire::const_packet_view p, socket_id,
                          const wire::inet_address&) override {
     r_.host_->on_network_packet(now, from, p);
@@ -149,6 +158,28 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   r->local_ = r->backend_->local_address();
   r->address_ = self.address();
   r->sink_ = std::make_unique<sink>(*r);
+  // moons.d and peers.d (read here, before the thread starts; corrupt files are reported by
+  // the state_dir and skipped).
+  std::vector<cached_peer> cached;
+  if (state_dir* sd = r->cfg_.state) {
+    if (r->cfg_.persist_moons)
+      for (auto& m : sd->load_moons()) r->cfg_.node.moons.push_back(std::move(m));
+    if (r->cfg_.persist_peers) {
+      (void)sd->expire_peers(r->now_ms());
+      for (zt_address a : sd->list_peers()) {
+        auto e = sd->load_peer(a);
+        if (!e.ok()) continue;
+        cached_peer c;
+        c.identity = e->identity;
+        c.protocol_version = static_cast<std::uint8_t>(std::min<std::uint16_t>(e->proto, 255));
+        c.major = static_cast<std::uint8_t>(std::min<std::uint16_t>(e->major, 255));
+        c.minor = static_cast<std::uint8_t>(std::min<std::uint16_t>(e->minor, 255));
+        c.revision = e->revision;
+        c.paths = e->paths;
+        cached.push_back(std::move(c));
+      }
+    }
+  }
   std::optional<crypto::identity> ctl_id;
   if (r->cfg_.controller) ctl_id = self;
   r->core_ = std::make_unique<node_core>(std::move(self), *r->sink_, r->cfg_.node, r->cfg_.planet);
@@ -156,6 +187,10 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   r->host_ = std::make_unique<network_host>(*r->core_, *r->nio_, r->host_events(),
                                             network_host_options{.state = r->cfg_.state});
   if (ctl_id) r->host_->enable_controller(std::move(*ctl_id), std::random_device{}());
+  if (!cached.empty())
+    r->post([cached = std::move(cached)](node_core& core, std::int64_t now) {
+      (void)core.add_cached_peers(now, cached);
+    });
   r->thread_ = std::thread([p = r.get()] { p->run(); });
   return r;
 }
@@ -235,6 +270,58 @@ void node_runner::leave(std::uint64_t nwid) {
   post([this, nwid](node_core&, std::int64_t) { host_->leave(nwid); });
 }
 
+void node_runner::orbit(std::uint64_t world_id, zt_address seed) {
+  post([this, world_id, seed](node_core& core, std::int64_t now) {
+    if (cfg_.state != nullptr && cfg_.persist_moons) {
+      // Topology::addMoon: a stored copy first (a missing file is not a problem).
+      if (auto m = cfg_.state->load_moon(world_id); m.ok() && core.orbit(now, *m)) return;
+    }
+    (void)core.orbit(now, world_id, seed);
+  });
+}
+
+void node_runner::deorbit(std::uint64_t world_id) {
+  post([this, world_id](node_core& core, std::int64_t) {
+    (void)core.deorbit(world_id);
+    if (cfg_.state != nullptr && cfg_.persist_moons) (void)cfg_.state->remove_moon(world_id);
+  });
+}
+
+void node_runner::note_peer_changed(zt_address a) {
+  if (cfg_.state != nullptr && cfg_.persist_peers) peers_dirty_.insert(a.value());
+}
+
+void node_runner::save_peers(std::int64_t now) {
+  if (peers_dirty_.empty()) return;
+  const std::int64_t interval = std::max<std::int64_t>(cfg_.peer_save_interval_ms, 0);
+  // Saves older than the interval no longer hold anything back.
+  std::erase_if(peers_saved_, [&](const auto& kv) { return now - kv.second >= interval; });
+  for (auto it = peers_dirty_.begin(); it != peers_dirty_.end();) {
+    if (peers_saved_.count(*it) != 0) {
+      ++it;
+      continue;
+    }
+    const peer* p = core_->topo().get(zt_address(*it));
+    it = peers_dirty_.erase(it);
+    if (p == nullptr) continue;
+    peer_cache_entry e;
+    e.identity = p->identity();
+    e.proto = p->protocol_version;
+    e.major = p->major;
+    e.minor = p->minor;
+    e.revision = p->revision;
+    std::vector<const path*> ps;
+    for (const path& ph : p->paths())
+      if (!ph.expired(now)) ps.push_back(&ph);
+    std::sort(ps.begin(), ps.end(),
+              [&](const path* x, const path* y) { return x->quality(now) < y->quality(now); });
+    for (const path* ph : ps)
+      if (e.paths.size() < peer_cache_entry::max_paths) e.paths.push_back(ph->remote);
+    (void)cfg_.state->save_peer(e);  // a failed write is the state_dir's to report
+    peers_saved_[p->address().value()] = now;
+  }
+}
+
 void node_runner::post_network(std::uint64_t nwid,
                                std::function<void(network_stack&, std::int64_t)> fn) {
   post([this, nwid, fn = std::move(fn)](node_core&, std::int64_t now) {
@@ -267,6 +354,7 @@ void node_runner::run() {
       core_->on_tick(now);
       ++counters_.ticks;
       host_->after_core_tick(now);
+      save_peers(now);
       // Forget ECHOs that were never answered.
       while (!echo_sent_.empty() && echo_sent_.begin()->first < now - echo_memory_ms)
         echo_sent_.erase(echo_sent_.begin());
@@ -284,7 +372,9 @@ void node_runner::run() {
     backend_->flush();
     if (stop_requested_.load()) break;
 
-    const std::int64_t wait_ms = std::max<std::int64_t>(0, next_tick - now_ms());
+    // Sleep until the next tick or the earliest TCP timer of a joined network's stack.
+    const std::int64_t wake_at = std::min(next_tick, host_->next_deadline());
+    const std::int64_t wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
     const std::size_t n = backend_->poll(rx, wait_ms * 1'000'000);
     now = now_ms();
     sink_->now = now;

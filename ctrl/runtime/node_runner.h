@@ -22,6 +22,11 @@
 // heard our HELLO: a request that reaches a controller (or the root that would vouch for us)
 // before our identity does is dropped, and the member would only retry 5 s later.
 //
+// State (issue 6), with cfg.state: moons.d is orbited at start and kept in step (orbit /
+// deorbit commands, moons adopted or updated at run time); peers.d is cleaned (30 days) and
+// loaded at start (node_core::add_cached_peers), and peers are saved from the tick when first
+// heard or when they learn a path, at most once per peer per peer_save_interval_ms.
+//
 // Until the public node API (issue 10) exists, tools/zt uses this library directly.
 #pragma once
 
@@ -31,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,6 +96,15 @@ struct node_runner_config {
   std::int64_t tick_interval_ms = 250;  // clamped to [10, 500]
   std::function<void(const runner_event&)> on_event;  // runner thread
   state_dir* state = nullptr;  // networks.d for joined networks (none if null); must outlive us
+  // With `state`: the moons in moons.d are orbited from the start, and a moon adopted or
+  // updated later is saved there (deorbit removes its file).
+  bool persist_moons = true;
+  // With `state`: peers.d files older than 30 days are deleted and the rest learned at start
+  // (node_core::add_cached_peers: no WHOIS needed for them; their last paths are tried). A peer
+  // is saved (identity, version, current paths best first) when it is first heard or learns a
+  // path, at most once per peer per peer_save_interval_ms, from the runner thread's tick.
+  bool persist_peers = true;
+  std::int64_t peer_save_interval_ms = 60'000;
   bool controller = false;     // host an embedded controller (see post_controller)
 };
 
@@ -132,6 +147,11 @@ class node_runner {
   // Joins network `nwid` (the request leaves at once) / leaves it (forgets its cached config).
   void join(std::uint64_t nwid);
   void leave(std::uint64_t nwid);
+  // Orbits moon `world_id` (zerotier-cli orbit): its copy in moons.d, if any and valid, is
+  // adopted at once; otherwise `seed` (one of its roots) is asked for it (node_core::orbit).
+  void orbit(std::uint64_t world_id, zt_address seed);
+  // Deorbits it (node_core::deorbit) and deletes its moons.d file.
+  void deorbit(std::uint64_t world_id);
   // Runs `fn` on the runner thread with network `nwid`'s stack (not at all before the
   // network's first config); what `fn` queued on its interface (socket sends) goes out right
   // after it.
@@ -178,6 +198,11 @@ class node_runner {
   // Runner thread only.
   runner_counters counters_;
   std::map<std::int64_t, bool> echo_sent_;  // send time -> direct
+  // peers.d: peers to save (heard first / new path) and when each was last saved.
+  void note_peer_changed(zt_address a);
+  void save_peers(std::int64_t now);
+  std::set<std::uint64_t> peers_dirty_;
+  std::map<std::uint64_t, std::int64_t> peers_saved_;
 };
 
 }  // namespace ztkit::ctrl
