@@ -63,9 +63,97 @@ com_verdict membership_table::add_com(std::int64_t now, const wire::certificate_
   return com_verdict::accepted;
 }
 
+template <typename C>
+membership_table::cred_verdict membership_table::check_credential(
+    const C& c, std::uint64_t network_id, std::int64_t timestamp,
+    const crypto::identity* controller, const wire::network_config* cfg) const {
+  if (network_id != network_id_ || zt_address(network_id >> 24) != controller_)
+    return cred_verdict::rejected;
+  // Membership::_isCredentialTimestampValid: within the config's max delta of our config's
+  // timestamp (without a config of ours, nothing is valid yet).
+  if (cfg == nullptr) return cred_verdict::rejected;
+  const std::int64_t d = timestamp >= cfg->timestamp ? timestamp - cfg->timestamp : cfg->timestamp - timestamp;
+  if (d > cfg->credential_time_max_delta) return cred_verdict::rejected;
+  if (controller == nullptr) return cred_verdict::need_controller;
+  if (controller->address() != controller_ || !c.verify(*controller)) return cred_verdict::rejected;
+  return cred_verdict::accepted;
+}
+
+membership_table::cred_verdict membership_table::add_tag(std::int64_t now, const wire::tag_credential& t,
+                                                         const crypto::identity* controller,
+                                                         const wire::network_config* cfg) {
+  const auto v = check_credential(t, t.network_id, t.timestamp, controller, cfg);
+  if (v != cred_verdict::accepted) return v;
+  entry& e = touch(now, t.issued_to);
+  auto it = std::lower_bound(e.tags.begin(), e.tags.end(), t.id,
+                             [](const wire::tag_credential& x, std::uint32_t id) { return x.id < id; });
+  if (it != e.tags.end() && it->id == t.id) {
+    if (it->timestamp > t.timestamp) return cred_verdict::rejected;  // older than ours
+    *it = t;
+  } else {
+    if (e.tags.size() >= wire::network_config::max_tags) return cred_verdict::rejected;
+    e.tags.insert(it, t);
+  }
+  e.tag_values.clear();
+  for (const auto& x : e.tags) e.tag_values.push_back({x.id, x.value});
+  return cred_verdict::accepted;
+}
+
+membership_table::cred_verdict membership_table::add_capability(
+    std::int64_t now, const wire::capability_credential& c, const crypto::identity* controller,
+    const wire::network_config* cfg) {
+  const auto v = check_credential(c, c.network_id, c.timestamp, controller, cfg);
+  if (v != cred_verdict::accepted) return v;
+  if (c.issued_to().reserved()) return cred_verdict::rejected;
+  entry& e = touch(now, c.issued_to());
+  for (auto& x : e.capabilities)
+    if (x.id == c.id) {
+      if (x.timestamp > c.timestamp) return cred_verdict::rejected;
+      x = c;
+      return cred_verdict::accepted;
+    }
+  if (e.capabilities.size() >= wire::network_config::max_capabilities) return cred_verdict::rejected;
+  e.capabilities.push_back(c);
+  return cred_verdict::accepted;
+}
+
+membership_table::cred_verdict membership_table::add_coo(std::int64_t now,
+                                                         const wire::certificate_of_ownership& c,
+                                                         const crypto::identity* controller,
+                                                         const wire::network_config* cfg) {
+  const auto v = check_credential(c, c.network_id, c.timestamp, controller, cfg);
+  if (v != cred_verdict::accepted) return v;
+  entry& e = touch(now, c.issued_to);
+  for (auto& x : e.coos)
+    if (x.id == c.id) {
+      if (x.timestamp > c.timestamp) return cred_verdict::rejected;
+      x = c;
+      return cred_verdict::accepted;
+    }
+  if (e.coos.size() >= wire::network_config::max_coos) return cred_verdict::rejected;
+  e.coos.push_back(c);
+  return cred_verdict::accepted;
+}
+
+std::span<const rule_tag> membership_table::tags_of(zt_address a) const {
+  auto it = entries_.find(a);
+  return it == entries_.end() ? std::span<const rule_tag>() : std::span<const rule_tag>(it->second.tag_values);
+}
+std::span<const wire::capability_credential> membership_table::capabilities_of(zt_address a) const {
+  auto it = entries_.find(a);
+  return it == entries_.end() ? std::span<const wire::capability_credential>()
+                              : std::span<const wire::capability_credential>(it->second.capabilities);
+}
+std::span<const wire::certificate_of_ownership> membership_table::coos_of(zt_address a) const {
+  auto it = entries_.find(a);
+  return it == entries_.end() ? std::span<const wire::certificate_of_ownership>()
+                              : std::span<const wire::certificate_of_ownership>(it->second.coos);
+}
+
 credentials_result membership_table::on_credentials(std::int64_t now, const crypto::identity& from,
                                                     const wire::network_credentials_payload& p,
-                                                    const crypto::identity* controller) {
+                                                    const crypto::identity* controller,
+                                                    const wire::network_config* our_config) {
   credentials_result out;
   // Peer::rateGateCredentialsReceived: at most one NETWORK_CREDENTIALS per second per sender.
   entry& sender = touch(now, from.address());
@@ -85,6 +173,31 @@ credentials_result membership_table::on_credentials(std::int64_t now, const cryp
       ++stats_.coms_rejected;
     out.coms.push_back(v);
   }
+  const auto count = [&](cred_verdict v) {
+    switch (v) {
+      case cred_verdict::accepted: ++out.others_accepted; ++stats_.credentials_accepted; break;
+      case cred_verdict::rejected: ++out.others_rejected; ++stats_.credentials_rejected; break;
+      case cred_verdict::need_controller: ++out.others_need_controller; break;
+    }
+  };
+  if (p.capabilities)
+    for (const wire::bytes_ref& b : *p.capabilities) {
+      wire::reader r(b.bytes);
+      auto c = wire::capability_credential::parse(r);
+      count(c.ok() ? add_capability(now, *c, controller, our_config) : cred_verdict::rejected);
+    }
+  if (p.tags)
+    for (const wire::bytes_ref& b : *p.tags) {
+      wire::reader r(b.bytes);
+      auto t = wire::tag_credential::parse(r);
+      count(t.ok() ? add_tag(now, *t, controller, our_config) : cred_verdict::rejected);
+    }
+  if (p.certificates_of_ownership)
+    for (const wire::bytes_ref& b : *p.certificates_of_ownership) {
+      wire::reader r(b.bytes);
+      auto c = wire::certificate_of_ownership::parse(r);
+      count(c.ok() ? add_coo(now, *c, controller, our_config) : cred_verdict::rejected);
+    }
   return out;
 }
 

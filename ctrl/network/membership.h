@@ -8,8 +8,12 @@
 // peer that relayed it; the gate then checks that it agrees with our COM including the
 // identity hash of the peer asking to pass, so a COM shown by anyone else does not help.
 //
-// Not modelled: revocations (COM revocation threshold); received capabilities, tags and COOs
-// are ignored (ours are pushed).
+// Received capabilities, tags and certificates of ownership are verified (signed by the
+// controller, this network, timestamp within the config's credential max delta of ours, as
+// 1.14's Membership::_isCredentialTimestampValid) and kept per issued-to member, newest per id
+// (an older one is refused, as _addCredential does), bounded like 1.14 (caps/tags per member:
+// the config limits; COOs: 4). The rules engine sees them (tags_of, capabilities_of, coos_of).
+// Not modelled: revocations (COM revocation threshold).
 #pragma once
 
 #include <cstddef>
@@ -20,6 +24,7 @@
 
 #include "engine/base/zt_address.h"
 #include "engine/crypto/identity.h"
+#include "ctrl/network/rules_engine.h"
 #include "engine/wire/com.h"
 #include "engine/wire/network_config.h"
 #include "engine/wire/verbs.h"
@@ -47,14 +52,21 @@ enum class com_verdict {
 struct credentials_result {
   bool rate_limited = false;  // the whole packet was ignored (more than 1/s from this sender)
   std::vector<com_verdict> coms;
+  // Capabilities, tags and COOs: stored, refused (malformed, not ours, bad signature, too old
+  // or out of the time window), or waiting for the controller's identity.
+  std::size_t others_accepted = 0, others_rejected = 0, others_need_controller = 0;
   std::size_t count(com_verdict v) const;
-  bool need_controller_identity() const { return count(com_verdict::need_controller_identity) > 0; }
+  bool need_controller_identity() const {
+    return count(com_verdict::need_controller_identity) > 0 || others_need_controller > 0;
+  }
 };
 
 struct membership_stats {
   std::uint64_t credentials_rate_limited = 0;
   std::uint64_t coms_accepted = 0;
   std::uint64_t coms_rejected = 0;  // malformed, wrong network, old, invalid
+  std::uint64_t credentials_accepted = 0;  // capabilities, tags, COOs
+  std::uint64_t credentials_rejected = 0;
   std::uint64_t evictions = 0;
 };
 
@@ -70,7 +82,14 @@ class membership_table {
   // need_controller_identity and nothing is stored). Caps/tags/revocations/COOs are ignored.
   credentials_result on_credentials(std::int64_t now, const crypto::identity& from,
                                     const wire::network_credentials_payload& p,
-                                    const crypto::identity* controller);
+                                    const crypto::identity* controller,
+                                    const wire::network_config* our_config = nullptr);
+
+  // What member `a` has shown us (empty if nothing): its tags sorted by id for the rules
+  // engine, its capabilities, its certificates of ownership.
+  std::span<const rule_tag> tags_of(zt_address a) const;
+  std::span<const wire::capability_credential> capabilities_of(zt_address a) const;
+  std::span<const wire::certificate_of_ownership> coos_of(zt_address a) const;
 
   // Network::gate / Membership::isAllowedOnNetwork: no config → false; public → true; private →
   // we hold a verified COM issued to `peer` that agrees with our config's COM (identity hash
@@ -108,6 +127,10 @@ class membership_table {
  private:
   struct entry {
     std::optional<wire::certificate_of_membership> com;
+    std::vector<wire::tag_credential> tags;                // sorted by id
+    std::vector<rule_tag> tag_values;                      // the same, for the rules engine
+    std::vector<wire::capability_credential> capabilities;  // by id
+    std::vector<wire::certificate_of_ownership> coos;      // by id
     std::optional<std::int64_t> last_credentials_received;
     std::optional<std::int64_t> last_pushed;
     std::int64_t last_touched = 0;
@@ -115,6 +138,18 @@ class membership_table {
   entry& touch(std::int64_t now, zt_address a);
   com_verdict add_com(std::int64_t now, const wire::certificate_of_membership& com,
                       const crypto::identity* controller);
+  enum class cred_verdict { accepted, rejected, need_controller };
+  // Network::addCredential for a tag / capability / COO.
+  template <typename C>
+  cred_verdict check_credential(const C& c, std::uint64_t network_id, std::int64_t timestamp,
+                                const crypto::identity* controller,
+                                const wire::network_config* our_config) const;
+  cred_verdict add_tag(std::int64_t now, const wire::tag_credential& t,
+                       const crypto::identity* controller, const wire::network_config* cfg);
+  cred_verdict add_capability(std::int64_t now, const wire::capability_credential& c,
+                              const crypto::identity* controller, const wire::network_config* cfg);
+  cred_verdict add_coo(std::int64_t now, const wire::certificate_of_ownership& c,
+                       const crypto::identity* controller, const wire::network_config* cfg);
   std::optional<std::vector<std::uint8_t>> push_if(std::int64_t now, zt_address peer,
                                                    const wire::network_config& our_config,
                                                    std::int64_t interval);

@@ -146,7 +146,8 @@ void network_port::on_credentials(std::int64_t now, zt_address from,
                                   const wire::network_credentials_payload& p) {
   const crypto::identity* id = io_.identity_of(from);
   if (id == nullptr) return;
-  const credentials_result r = members_.on_credentials(now, *id, p, io_.identity_of(controller()));
+  const credentials_result r =
+      members_.on_credentials(now, *id, p, io_.identity_of(controller()), config_.get());
   // The controller's identity is needed to check the COM: ask for it (the sender pushes again
   // when we next ask it for credentials, at most once a second while it sends us frames).
   if (r.need_controller_identity()) io_.resolve(now, controller());
@@ -220,19 +221,22 @@ bool network_port::filtered(std::int64_t now, bool inbound, zt_address peer,
   f.mac_dest = dst;
   f.ethertype = ethertype;
   f.payload = payload;
-  // Outbound, "sender authenticated" asks our own certificates of ownership; inbound it would
-  // ask the sender's, which we do not keep (none: not authenticated).
-  coo_rules_oracle oracle(inbound ? std::span<const wire::certificate_of_ownership>()
+  // "Sender authenticated" asks the sender's certificates of ownership: inbound the peer's (as
+  // it showed them to us), outbound our own config's.
+  coo_rules_oracle oracle(inbound ? members_.coos_of(peer)
                                   : std::span<const wire::certificate_of_ownership>(
                                         config_->certificates_of_ownership),
                           rng_ += 0x9e3779b97f4a7c15ULL);
   rules_context ctx;
   ctx.local_tags = local_tags_;
+  // The other end's tags: the sender's inbound, the receiver's outbound (unicast only).
+  if (inbound || !dst.is_multicast()) ctx.remote_tags = members_.tags_of(peer);
   ctx.unsupported_match_result =
       (config_->flags & wire::network_config::flag_rules_result_of_unsupported_match) != 0;
   ctx.oracle = &oracle;
-  const filter_result r = inbound ? filter_incoming(config_->rules, {}, f, ctx)
-                                  : filter_outgoing(config_->rules, config_->capabilities, f, ctx);
+  const filter_result r =
+      inbound ? filter_incoming(config_->rules, members_.capabilities_of(peer), f, ctx)
+              : filter_outgoing(config_->rules, config_->capabilities, f, ctx);
   send_rule_copies(now, r, src, dst, ethertype, payload);
   bool pass = r.action != filter_action::drop;
   if (pass && filter_) pass = filter_(inbound, peer, src, dst, ethertype, payload);

@@ -28,10 +28,12 @@
 // filterIncomingPacket/filterOutgoingPacket (per recipient for multicast); TEE/WATCH/REDIRECT
 // copies leave as EXT_FRAME with 1.14's flags. An optional extra filter (set_filter) runs after.
 //
+// The peer's side of the rules: its tags, capabilities and certificates of ownership as it
+// presented them (NETWORK_CREDENTIALS, checked and kept by the membership table).
+//
 // Not done (1.14 does): bridging (active bridges, EXT_FRAME for foreign MACs), multicast
-// replicators and anchors, peers' capabilities/tags/COOs (their credentials are not kept: tag
-// rules about a peer are lenient outbound and unmatched inbound, SENDER_*_AUTHENTICATED is
-// false inbound), revocations, QoS buckets, NDP emulation for rfc4193/6plane addresses.
+// replicators and anchors, revocations, QoS buckets, NDP emulation for rfc4193/6plane
+// addresses.
 #pragma once
 
 #include <cstdint>

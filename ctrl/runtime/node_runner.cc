@@ -184,8 +184,9 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   if (r->cfg_.controller) ctl_id = self;
   r->core_ = std::make_unique<node_core>(std::move(self), *r->sink_, r->cfg_.node, r->cfg_.planet);
   r->nio_ = std::make_unique<node_core_io>(*r->core_);
-  r->host_ = std::make_unique<network_host>(*r->core_, *r->nio_, r->host_events(),
-                                            network_host_options{.state = r->cfg_.state});
+  network_host_options host_options;
+  host_options.state = r->cfg_.state;
+  r->host_ = std::make_unique<network_host>(*r->core_, *r->nio_, r->host_events(), host_options);
   if (ctl_id) r->host_->enable_controller(std::move(*ctl_id), std::random_device{}());
   if (!cached.empty())
     r->post([cached = std::move(cached)](node_core& core, std::int64_t now) {

@@ -55,6 +55,8 @@ struct port_fixture : ::testing::Test {
     c->multicast_limit = 32;
     c->issued_to = who.address();
     c->rules.push_back(wire::rule::action(wire::rule_type::action_accept));
+    c->timestamp = 1000;
+    c->credential_time_max_delta = ctmd;
     wire::inet_address ip = wire::inet_address::v4({10, 9, 0, host}, 24);
     c->static_ips.push_back(ip);
     auto com = wire::certificate_of_membership::issue(1000, ctmd, nwid, who);
@@ -384,6 +386,68 @@ TEST_F(port_fixture, RulesDecideBothWaysAndTeeCopies) {
   pb->on_frame(1300, a.address(), 2, f);
   EXPECT_TRUE(got_b.empty());
   EXPECT_EQ(pb->counters().rx_filtered, 1u);
+}
+
+// §6.5 tags: b accepts frames only from senders holding tag 7 = 42 (MATCH_TAG_SENDER). a's
+// config carries that tag (signed by the controller) and pushes it with its COM before the
+// first frame; b checks it and lets the frame in. A forged tag (bad signature) or one outside
+// the credential time window is refused and counted; without the tag the frame is dropped.
+TEST_F(port_fixture, PeerTagsFromItsCredentialsDecideTheRules) {
+  auto ca = config_for(a, true, 1);
+  wire::tag_credential tag;
+  tag.network_id = nwid;
+  tag.timestamp = 1000;
+  tag.id = 7;
+  tag.value = 42;
+  tag.issued_to = a.address();
+  ASSERT_TRUE(tag.sign(ctl).ok());
+  ca->tags.push_back(tag);
+  auto cb = config_for(b, true, 2);
+  cb->rules = {wire::rule::tag_match(wire::rule_type::match_tag_sender, 7, 42),
+               wire::rule::action(wire::rule_type::action_accept)};
+  pa->set_config(1000, ca);
+  pb->set_config(1000, cb);
+  io_a.take();
+  io_b.take();
+  pa->send_ethernet(2000, ethernet(pb->mac(), pa->mac(), 0x0800, {1, 2, 3}));
+  pump(io_a, a.address(), *pb, 2001);
+  ASSERT_EQ(got_b.size(), 1u);
+  EXPECT_EQ(pb->memberships().tags_of(a.address()).size(), 1u);
+  EXPECT_EQ(pb->memberships().stats().credentials_accepted, 1u);
+
+  // c-less variant: a's tag with another value is not enough.
+  auto ca2 = config_for(a, true, 1);
+  tag.value = 41;
+  tag.timestamp = 1500;
+  ASSERT_TRUE(tag.sign(ctl).ok());
+  ca2->tags = {tag};
+  pa->set_config(3000, ca2);  // a new config: credentials are pushed again
+  io_a.take();
+  pa->send_ethernet(5000, ethernet(pb->mac(), pa->mac(), 0x0800, {4}));
+  pump(io_a, a.address(), *pb, 5001);
+  EXPECT_EQ(got_b.size(), 1u);
+  EXPECT_EQ(pb->counters().rx_filtered, 1u);
+
+  // A forged tag (signature broken) and one far outside the time window are refused.
+  wire::tag_credential forged = tag;
+  forged.value = 42;  // changed after signing
+  wire::tag_credential stale = tag;
+  stale.timestamp = 1000 + 2 * ctmd;
+  ASSERT_TRUE(stale.sign(ctl).ok());
+  const auto fb = [](const wire::tag_credential& t) {
+    std::vector<std::uint8_t> out(t.buffer_len());
+    wire::writer w(out);
+    t.emit(w);
+    out.resize(w.size());
+    return out;
+  };
+  const auto b1 = fb(forged), b2 = fb(stale);
+  const wire::bytes_ref tag_refs[2] = {b1, b2};
+  const std::vector<wire::bytes_ref> none;
+  wire::network_credentials_payload p;
+  p.tags.emplace(std::span<const wire::bytes_ref>(tag_refs));
+  pb->on_credentials(9000, a.address(), p);
+  EXPECT_EQ(pb->memberships().stats().credentials_rejected, 2u);
 }
 
 TEST_F(port_fixture, InboundMacChecks) {
