@@ -3,9 +3,27 @@
 // checksum verified, and processed by the peer, as an interface would. No loss.
 //   BM_TcpBulk/<mtu>        goodput of a one-way bulk transfer (bytes/s = payload delivered)
 //   BM_TcpRequestResponse   64-byte request, 64-byte response, NODELAY (time per exchange)
+// Baselines in the same binary, so that one run gives the ratio: the Linux kernel's TCP over
+// 127.0.0.1 (plain POSIX sockets, default buffers; connection set up once per benchmark run,
+// outside the timed loop).
+//   BM_KernelTcpLoopback         256 KiB written per iteration, Nagle on; a reader thread
+//                                drains; bytes/s = bytes the reader got during the timed loop
+//   BM_KernelTcpRequestResponse  64-byte ping-pong with an echo thread, TCP_NODELAY both ends
+// These cross threads and syscalls (and, on a small VM, wake-ups), where the ztkit rows above run
+// both stacks on one thread in memory: they are the ceiling a real stack is compared against,
+// not the same experiment.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <benchmark/benchmark.h>
 
 #include <array>
+#include <atomic>
+#include <cstdint>
+#include <thread>
 #include <vector>
 
 #include "netstack/tcp/tcp_socket.h"
@@ -94,5 +112,115 @@ void BM_TcpRequestResponse(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_TcpRequestResponse);
+
+// A connected pair of TCP sockets over 127.0.0.1 (client, server); both -1 on failure.
+struct loopback_pair {
+  int client = -1, server = -1;
+  explicit loopback_pair(bool nodelay) {
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l < 0) return;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(l, reinterpret_cast<sockaddr*>(&a), len) == 0 && ::listen(l, 1) == 0 &&
+        getsockname(l, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (client >= 0 && connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+        server = accept(l, nullptr, nullptr);
+    }
+    close(l);
+    if (server < 0) {
+      if (client >= 0) close(client);
+      client = -1;
+      return;
+    }
+    int v = nodelay ? 1 : 0;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+    setsockopt(server, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
+  }
+  ~loopback_pair() {
+    if (client >= 0) close(client);
+    if (server >= 0) close(server);
+  }
+  bool ok() const { return client >= 0 && server >= 0; }
+  loopback_pair(const loopback_pair&) = delete;
+  loopback_pair& operator=(const loopback_pair&) = delete;
+};
+
+bool send_all(int fd, const std::uint8_t* p, std::size_t n) {
+  while (n) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+bool recv_all(int fd, std::uint8_t* p, std::size_t n) {
+  while (n) {
+    ssize_t r = recv(fd, p, n, 0);
+    if (r <= 0) return false;
+    p += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+void BM_KernelTcpLoopback(benchmark::State& state) {
+  loopback_pair p(false);
+  if (!p.ok()) {
+    state.SkipWithError("loopback TCP setup failed");
+    return;
+  }
+  std::atomic<std::uint64_t> delivered{0};
+  std::thread reader([&] {
+    std::vector<std::uint8_t> b(256 * 1024);
+    while (true) {
+      ssize_t n = recv(p.server, b.data(), b.size(), 0);
+      if (n <= 0) break;
+      delivered.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    }
+  });
+  std::vector<std::uint8_t> src(256 * 1024, 0x5a);
+  const std::uint64_t before = delivered.load();
+  for (auto _ : state) {
+    if (!send_all(p.client, src.data(), src.size())) {
+      state.SkipWithError("send failed");
+      break;
+    }
+  }
+  // Read right at the end of the timed loop: what reached the reader while it ran, not what
+  // still sits in the socket buffers.
+  const std::uint64_t got = delivered.load() - before;
+  shutdown(p.client, SHUT_WR);
+  reader.join();
+  state.SetBytesProcessed(static_cast<std::int64_t>(got));
+}
+BENCHMARK(BM_KernelTcpLoopback)->UseRealTime();
+
+void BM_KernelTcpRequestResponse(benchmark::State& state) {
+  loopback_pair p(true);
+  if (!p.ok()) {
+    state.SkipWithError("loopback TCP setup failed");
+    return;
+  }
+  std::thread echo([&] {
+    std::array<std::uint8_t, 64> b{};
+    while (recv_all(p.server, b.data(), b.size()) && send_all(p.server, b.data(), b.size())) {}
+  });
+  std::array<std::uint8_t, 64> req{}, resp{};
+  for (auto _ : state) {
+    if (!send_all(p.client, req.data(), req.size()) ||
+        !recv_all(p.client, resp.data(), resp.size())) {
+      state.SkipWithError("ping-pong failed");
+      break;
+    }
+  }
+  shutdown(p.client, SHUT_WR);
+  echo.join();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_KernelTcpRequestResponse)->UseRealTime();
 
 }  // namespace
