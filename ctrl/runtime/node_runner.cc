@@ -354,6 +354,7 @@ void node_runner::run() {
     if (now >= next_tick) {
       core_->on_tick(now);
       ++counters_.ticks;
+      next_tick = now + cfg_.tick_interval_ms;
       host_->after_core_tick(now);
       save_peers(now);
       // Forget ECHOs that were never answered.
