@@ -2,6 +2,7 @@
 // network snapshots, controller calls posted to the runner thread.
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -244,11 +245,29 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
     std::lock_guard lock(impl->link->mu);
     impl->link->runner = impl->runner;
   }
+  if (o.rejoin)
+    for (std::uint64_t nwid : impl->state->list_networks()) {
+      {
+        std::lock_guard lock(impl->mu);
+        NetworkInfo info;
+        info.id = nwid;
+        impl->networks.emplace(nwid, info);
+      }
+      impl->runner->join(nwid);
+    }
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
 void Node::stop() {
   if (!impl_ || !impl_->runner) return;
+  // Linger (like SO_LINGER on process exit, but bounded to 2 s): what the application wrote to
+  // streams and datagram sockets before stopping is still delivered, FINs included.
+  for (int i = 0; i < 200; ++i) {
+    bool busy = false;
+    if (!impl_->link->call([&](ctrl::node_runner& r, std::int64_t) { busy = r.host().delivering(); }) || !busy)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   {
     std::lock_guard lock(impl_->link->mu);
     impl_->link->runner = nullptr;
@@ -293,8 +312,10 @@ Expected<void> Node::leave(std::uint64_t nwid) {
     if (impl_->networks.erase(nwid) == 0)
       return Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
   }
-  if (!impl_->runner->running()) return stopped_error();
-  impl_->runner->leave(nwid);
+  // Synchronously: the network is forgotten (networks.d) when this returns, even if the node
+  // stops right after.
+  if (!impl_->link->call([nwid](ctrl::node_runner& r, std::int64_t) { r.host().leave(nwid); }))
+    return stopped_error();
   return {};
 }
 

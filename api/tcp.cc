@@ -81,6 +81,9 @@ struct TcpStream::State final : ctrl::stack_client {
 
   void on_input(ctrl::network_stack& st, std::int64_t now) override { pump(st, now); }
   bool on_poll(ctrl::network_stack& st, std::int64_t now) override { return pump(st, now); }
+  bool holds_data() const override {
+    return !detached.load(std::memory_order_relaxed) && error.load() == 0 && tx.size() > 0;
+  }
 
   // Node thread: moves bytes and state between the pipes and the socket. False to detach.
   bool pump(ctrl::network_stack& st, std::int64_t) {

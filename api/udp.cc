@@ -70,6 +70,7 @@ struct UdpSocket::State final : ctrl::stack_client {
   }
 
   bool wants_pass() const override { return !tx.empty() && !closed.load(std::memory_order_relaxed); }
+  bool holds_data() const override { return !tx.empty(); }
 
   bool on_poll(ctrl::network_stack& st, std::int64_t) override {
     auto& socks = st.iface()->udp();

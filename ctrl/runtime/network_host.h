@@ -64,6 +64,12 @@ class network_host {
   // The earliest time a stack's TCP has timer work (retransmission, delayed ACK, ...), for the
   // caller's sleep; INT64_MAX when none.
   std::int64_t next_deadline() const;
+  // Some joined network's stack still has application data or FINs to deliver.
+  bool delivering() const {
+    for (const auto& [nwid, st] : stacks_)
+      if (st->delivering()) return true;
+    return false;
+  }
 
   // node_sink's network callbacks.
   void on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p);

@@ -36,6 +36,9 @@ class stack_client {
   // Work left that the next pass can do at once (queued sends the stack had no room for):
   // the runner then does not sleep.
   virtual bool wants_pass() const { return false; }
+  // Data the application handed over and the stack has not taken yet (a stopping node waits
+  // for it, briefly).
+  virtual bool holds_data() const { return false; }
 };
 
 struct network_stack_counters {
@@ -75,6 +78,12 @@ class network_stack {
   }
   // Safe from inside a client's callback (a listener attaching an accepted stream): the new
   // client joins after the current pass.
+  // Something written by the application is still on its way (client queues, TCP data or FINs).
+  bool delivering() const {
+    for (const auto& c : clients_)
+      if (c->holds_data()) return true;
+    return iface_ && iface_->tcp().delivering();
+  }
   bool wants_pass() const {
     for (const auto& c : clients_)
       if (c->wants_pass()) return true;

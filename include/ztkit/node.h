@@ -96,6 +96,10 @@ struct NodeOptions {
   std::optional<SocketAddress> root_endpoint;
   // Host an embedded network controller (networks whose IDs begin with this node's address).
   bool controller = false;
+  // Join again, at start, the networks the state folder says are joined (networks.d), as
+  // zerotier-one does; their cached configs bring the addresses up before the controller
+  // answers.
+  bool rejoin = true;
   std::function<void(const Event&)> on_event;  // on the node's thread
 };
 

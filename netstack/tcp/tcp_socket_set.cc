@@ -410,6 +410,26 @@ bool tcp_socket_set::poll(std::uint64_t now, tcp_segment& out) {
   return false;
 }
 
+bool tcp_socket_set::delivering() const {
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    if (!slots_[i].used) continue;
+    const tcp_socket& s = *sockets_[i];
+    switch (s.state()) {
+      case tcp_state::established:
+      case tcp_state::close_wait:
+        if (s.send_queued() > 0) return true;
+        break;
+      case tcp_state::fin_wait_1:
+      case tcp_state::closing:
+      case tcp_state::last_ack:
+        return true;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
 std::uint64_t tcp_socket_set::poll_at() const {
   if (reply_count_) return 0;
   std::uint64_t t = never;

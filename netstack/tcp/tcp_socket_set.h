@@ -94,6 +94,9 @@ class tcp_socket_set {
   // The application gives up the handle: close() if still open; freed once CLOSED.
   void release(tcp_handle h);
   std::size_t open_sockets() const { return in_use_; }
+  // Whether some connection still has data or a FIN to deliver (queued, unacknowledged, or a
+  // close in progress): what a node waits for, briefly, before it stops (like SO_LINGER).
+  bool delivering() const;
 
   // --- interface -----------------------------------------------------------------------
   // One received segment (checksum verified); src/dst carry the IP addresses and ports.

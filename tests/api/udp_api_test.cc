@@ -129,6 +129,28 @@ TEST_F(world, UdpBothWaysBetweenTwoMembers) {
   EXPECT_EQ(::poll(&p, 1, 0), 0);
 }
 
+// A restarted node comes back on the networks it joined (networks.d), first from its cached
+// config, then confirmed by the controller. (On the same UDP port, as zerotier-one restarts on
+// 9993: on a new port the root keeps answering the old path while it is alive, up to 19 s,
+// exactly as 1.14 ranks alive paths by latency.)
+TEST_F(world, RestartRejoinsAndTheControllerConfirms) {
+  const IpAddress ip_a = join(*a);
+  const std::string dir = (tmp.path / "a").string();
+  const std::uint16_t port = a->local_endpoint().port;
+  a.reset();
+  NodeOptions mo;
+  mo.state_dir = dir;
+  mo.listen = "127.0.0.1:" + std::to_string(port);
+  mo.planet_file = root->planet_file();
+  mo.allow_loopback = true;
+  auto again = Node::start(mo);
+  ASSERT_TRUE(again) << again.error().message;
+  auto info = (*again)->wait_network_ready(nwid, 20s);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->addresses.at(0).ip, ip_a);
+  EXPECT_FALSE(info->from_cache);
+}
+
 TEST_F(world, PingThroughTheStack) {
   const IpAddress ip_a = join(*a), ip_b = join(*b);
   auto rtt = a->ping(nwid, ip_b, 5s);

@@ -10,6 +10,8 @@ void add_selfcheck_command(CLI::App& app, int& exit_code);
 
 // `zt root`: write a single-root planet naming this node, then serve as that root.
 void add_root_command(CLI::App& app, int& exit_code);
+// `zt info|join|leave|networks|ping|listen|call|udp-listen|udp-send` (public API only).
+void add_net_commands(CLI::App& app, int& exit_code);
 // `zt demo`: a private ZeroTier world on this machine, measured (public API only).
 void add_demo_command(CLI::App& app, int& exit_code);
 // `zt node`: join a planet, optionally send a USER_MESSAGE / ECHOs, print what arrives.
