@@ -77,7 +77,10 @@ void network_member::load_cache(std::int64_t now) {
 }
 
 void network_member::leave() {
-  if (!joined_) return;
+  // A join still waiting for the node to come online has already loaded (and recorded) the
+  // network: leaving it must forget it too.
+  if (!joined_ && !cache_loaded_) return;
+  cache_loaded_ = false;
   const network_status before = status();
   joined_ = false;
   config_.reset();
