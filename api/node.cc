@@ -1,5 +1,6 @@
 // ztkit::Node over ctrl::node_runner: options -> runner config, runner events -> API events and
 // network snapshots, controller calls posted to the runner thread.
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -8,6 +9,7 @@
 
 #include "api/internal/node_impl.h"
 #include "api/internal/ready_fd.h"
+#include "ctrl/node/peer.h"
 #include "ctrl/runtime/root_planet.h"
 
 namespace ztkit {
@@ -351,6 +353,28 @@ Expected<NetworkInfo> Node::wait_network_ready(std::uint64_t nwid,
     return Error(Errc::timed_out, fmt::format("network {:016x} not ready after {} ms (status {})",
                                               nwid, timeout.count(), to_string(it->second.status)));
   return it->second;
+}
+
+std::vector<PeerInfo> Node::peers() const {
+  std::vector<PeerInfo> out;
+  impl_->link->call([&](ctrl::node_runner& r, std::int64_t now) {
+    r.host_core().topo().for_each_peer([&](const ctrl::peer& p) {
+      PeerInfo i;
+      i.address = p.address().to_string();
+      auto& t = r.host_core().topo();
+      i.role = t.is_planet_root(p.address()) ? "PLANET" : t.is_upstream(p.address()) ? "MOON" : "LEAF";
+      if (p.latency != ctrl::path::latency_unknown) i.latency_ms = static_cast<int>(p.latency);
+      i.version = p.protocol_version == 0 ? "-"
+                                          : fmt::format("{}.{}.{}", p.major, p.minor, p.revision);
+      if (const ctrl::path* best = p.best_path(now)) i.paths.push_back(to_socket_address(best->remote));
+      for (const auto& ph : p.paths())
+        if (!ph.expired(now) && (i.paths.empty() || to_socket_address(ph.remote) != i.paths.front()))
+          i.paths.push_back(to_socket_address(ph.remote));
+      out.push_back(std::move(i));
+    });
+  });
+  std::sort(out.begin(), out.end(), [](const PeerInfo& a, const PeerInfo& b) { return a.address < b.address; });
+  return out;
 }
 
 std::optional<Event> Node::next_event(std::chrono::milliseconds timeout) {

@@ -167,6 +167,8 @@ class node_runner {
   controller* embedded_controller() { return host_->embedded_controller(); }
   const network_stack* stack(std::uint64_t nwid) const { return host_->stack(nwid); }
   network_host& host() { return *host_; }
+  // Runner thread only (a posted function): the protocol core.
+  node_core& host_core() { return *core_; }
 
   // The runner's clock: ms since the epoch at start, advancing monotonically.
   std::int64_t now_ms() const;

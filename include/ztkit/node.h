@@ -70,6 +70,15 @@ struct Event {
 };
 std::string to_string(const Event& e);  // one line, for logs
 
+// A peer as zerotier-cli listpeers shows it.
+struct PeerInfo {
+  std::string address;               // 10 hex digits
+  std::string role;                  // "PLANET" (a root), "MOON", "LEAF"
+  int latency_ms = -1;               // -1: unknown
+  std::string version;               // "1.14.1", "-" when it never said
+  std::vector<SocketAddress> paths;  // direct paths, best first (empty: reached through a root)
+};
+
 // Settings of a network served by this node's embedded controller (NodeOptions::controller).
 struct ControllerNetwork {
   std::uint32_t suffix = 0;  // network ID = (node address << 24) | suffix (24 bits)
@@ -129,6 +138,9 @@ class Node {
   // Waits until `nwid` is OK and has a managed address confirmed by its controller.
   Expected<NetworkInfo> wait_network_ready(std::uint64_t nwid,
                                            std::chrono::milliseconds timeout) const;
+
+  // The peers the node knows now.
+  std::vector<PeerInfo> peers() const;
 
   // The next event from the queue (every event is also queued; the oldest are dropped beyond
   // 4096), waiting up to `timeout`.

@@ -79,6 +79,11 @@ TEST(ZtCli, EverydayCommands) {
   EXPECT_NE(out.find("200 info "), std::string::npos) << out;
   EXPECT_NE(out.find("ONLINE"), std::string::npos) << out;
 
+  ASSERT_EQ(run(with({"peers"}, common("a")), &out), 0) << out;
+  EXPECT_NE(out.find("200 listpeers <ztaddr> <path> <latency> <version> <role>"), std::string::npos) << out;
+  EXPECT_NE(out.find(" PLANET"), std::string::npos) << out;  // the root
+  EXPECT_NE(out.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << out;
+
   // b listens (TCP echo, one connection); a calls it with a line on stdin.
   const fs::path blog = tmp.path / "b.log";
   ASSERT_GT(procs.spawn(with({zt, "listen", "7000", "-n", nwid, "--echo", "--once"}, common("b")), blog), 0);

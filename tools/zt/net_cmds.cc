@@ -250,6 +250,43 @@ void add_net_commands(CLI::App& app, int& exit_code) {
       if (o->json_out) std::printf("%s\n", arr.dump(2).c_str());
     });
   }
+  // zt peers
+  {
+    auto o = std::make_shared<common_options>();
+    CLI::App* cmd = app.add_subcommand(
+        "peers", "The peers this node knows (roots, moons, leaves): paths, latency, version");
+    add_common(cmd, *o, false);
+    cmd->callback([o, &exit_code] {
+      auto n = start_node(*o);
+      if (!n) {
+        exit_code = failed("peers", n.error().message);
+        return;
+      }
+      (void)(*n)->wait_online(std::chrono::milliseconds(std::min(o->timeout_ms, 10000)));
+      // A moment for the roots' latency and for peers of the joined networks to show up.
+      for (const auto& net : (*n)->networks())
+        (void)(*n)->wait_network_ready(net.id, std::chrono::milliseconds(std::min(o->timeout_ms, 5000)));
+      const auto peers = (*n)->peers();
+      if (o->json_out) {
+        json arr = json::array();
+        for (const auto& p : peers) {
+          json paths = json::array();
+          for (const auto& a : p.paths) paths.push_back(a.to_string());
+          arr.push_back({{"address", p.address}, {"role", p.role}, {"latency", p.latency_ms},
+                         {"version", p.version}, {"paths", paths}});
+        }
+        std::printf("%s\n", arr.dump(2).c_str());
+        return;
+      }
+      std::printf("200 listpeers <ztaddr> <path> <latency> <version> <role>\n");
+      for (const auto& p : peers) {
+        std::string paths;
+        for (const auto& a : p.paths) paths += (paths.empty() ? "" : ",") + a.to_string();
+        std::printf("200 listpeers %s %s %d %s %s\n", p.address.c_str(),
+                    paths.empty() ? "-" : paths.c_str(), p.latency_ms, p.version.c_str(), p.role.c_str());
+      }
+    });
+  }
   // zt ping HOST
   {
     auto o = std::make_shared<common_options>();
