@@ -12,6 +12,8 @@ void add_selfcheck_command(CLI::App& app, int& exit_code);
 void add_root_command(CLI::App& app, int& exit_code);
 // `zt info|join|leave|networks|ping|listen|call|udp-listen|udp-send` (public API only).
 void add_net_commands(CLI::App& app, int& exit_code);
+// `zt idtool generate|validate|getpublic|sign|verify` (zerotier-idtool's forms).
+void add_idtool_command(CLI::App& app, int& exit_code);
 // `zt demo`: a private ZeroTier world on this machine, measured (public API only).
 void add_demo_command(CLI::App& app, int& exit_code);
 // `zt node`: join a planet, optionally send a USER_MESSAGE / ECHOs, print what arrives.

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   ztkit::tools::add_node_command(app, exit_code);
   ztkit::tools::add_demo_command(app, exit_code);
   ztkit::tools::add_net_commands(app, exit_code);
+  ztkit::tools::add_idtool_command(app, exit_code);
   ztkit::tools::add_controller_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
