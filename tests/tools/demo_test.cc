@@ -33,7 +33,7 @@ TEST(ZtDemo, RunsEndToEndAndPrintsTheSummary) {
   const int rc = procs.wait_exit(pid, 120000);
   const std::string out = read_all(log);
   ASSERT_EQ(rc, 0) << out;
-  for (const char* want : {"both joined in", "first TCP connection alice -> bob", "reply from 10.147.77.2", "TCP goodput, 1 stream",
+  for (const char* want : {"both joined in", "first TCP connection alice -> bob", "reply from 10.147.77.", "TCP goodput, 1 stream",
                            "TCP 64 B req/resp p50/p99", "UDP loss", "ztkit demo summary"})
     EXPECT_NE(out.find(want), std::string::npos) << want << "\n" << out;
   EXPECT_EQ(out.find("Sanitizer"), std::string::npos) << out;
