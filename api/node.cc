@@ -42,6 +42,21 @@ constexpr std::size_t max_events = 4096;
 
 Error stopped_error() { return Error(Errc::stopped, "the node is stopped"); }
 
+Expected<ctrl::network_stack*> stack_of(ctrl::node_runner& r, std::uint64_t nwid) {
+  ctrl::network_stack* st = r.host().stack(nwid);
+  if (st != nullptr && st->iface() != nullptr) return st;
+  if (r.member(nwid) != nullptr)
+    return Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+  return Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+}
+
+bool is_local(const netstack::interface& ifc, const IpAddress& ip) {
+  if (ip.is_any()) return true;
+  if (ip.family == IpAddress::Family::v4)
+    return ifc.is_our_ipv4(netstack::wire::ipv4_address::from_bytes(ip.bytes.data()));
+  return ifc.is_our_ipv6(netstack::wire::ipv6_address::from_bytes(ip.bytes.data()));
+}
+
 IpPrefix to_prefix(const wire::inet_address& a) {
   IpPrefix p;
   p.ip = to_socket_address(a).ip;
@@ -506,15 +521,15 @@ Expected<std::chrono::microseconds> Node::ping(std::uint64_t nwid, const IpAddre
   auto w = std::make_shared<ping_waiter>();
   w->ident = 0x7a6b;
   w->seq = next_ping_seq.fetch_add(1);
-  Expected<void> result = Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  Expected<void> result;
   std::int64_t sent_ns = 0;
   const bool ran = impl_->link->call([&](ctrl::node_runner& r, std::int64_t now) {
-    ctrl::network_stack* st = r.host().stack(nwid);
-    if (st == nullptr || st->iface() == nullptr) {
-      if (r.member(nwid) != nullptr)
-        result = Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+    auto found = stack_of(r, nwid);
+    if (!found) {
+      result = found.error();
       return;
     }
+    ctrl::network_stack* st = *found;
     const wire::inet_address to = to_inet({dst, 0});
     if (!st->iface()->source_for(to)) {
       result = Error(Errc::no_route, fmt::format("no route to {} on network {:016x}", dst.to_string(), nwid));

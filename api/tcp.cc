@@ -239,14 +239,14 @@ Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAdd
     return Error(Errc::invalid_argument, "TCP buffer sizes must be 1 byte .. 64 MiB");
   auto st = std::make_shared<State>(node.impl().link, nwid, options);
   if (!st->events.valid() || !st->room.valid()) return Error(Errc::no_buffer, "no eventfd available");
-  Expected<void> result = Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  Expected<void> result;
   const bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t now) {
-    ctrl::network_stack* stack = r.host().stack(nwid);
-    if (stack == nullptr) {
-      if (r.member(nwid) != nullptr)
-        result = Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+    auto found = stack_of(r, nwid);
+    if (!found) {
+      result = found.error();
       return;
     }
+    ctrl::network_stack* stack = *found;
     auto* ifc = stack->iface();
     const wire::inet_address dst = to_inet(remote);
     auto src = ifc->source_for(dst);
@@ -424,30 +424,22 @@ Expected<TcpListener> TcpListener::listen(Node& node, std::uint64_t nwid, Socket
   if (backlog == 0 || backlog > 65536) return Error(Errc::invalid_argument, "backlog must be 1..65536");
   auto st = std::make_shared<State>(node.impl().link, nwid, backlog, accepted);
   if (!st->ready.valid()) return Error(Errc::no_buffer, "no eventfd available");
-  Expected<void> result = Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  Expected<void> result;
   const bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t) {
-    ctrl::network_stack* stack = r.host().stack(nwid);
-    if (stack == nullptr) {
-      if (r.member(nwid) != nullptr)
-        result = Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+    auto found = stack_of(r, nwid);
+    if (!found) {
+      result = found.error();
       return;
     }
+    ctrl::network_stack* stack = *found;
     auto* ifc = stack->iface();
-    wire::inet_address want = to_inet(local);
-    if (local.ip.is_any()) {
-      want.fam = wire::inet_address::family::nil;
-    } else {
-      const bool ours =
-          (local.ip.family == IpAddress::Family::v4 &&
-           ifc->is_our_ipv4(netstack::wire::ipv4_address::from_bytes(local.ip.bytes.data()))) ||
-          (local.ip.family == IpAddress::Family::v6 &&
-           ifc->is_our_ipv6(netstack::wire::ipv6_address::from_bytes(local.ip.bytes.data())));
-      if (!ours) {
-        result = Error(Errc::invalid_argument,
-                       fmt::format("{} is not an address of network {:016x}", local.ip.to_string(), nwid));
-        return;
-      }
+    if (!is_local(*ifc, local.ip)) {
+      result = Error(Errc::invalid_argument,
+                     fmt::format("{} is not an address of network {:016x}", local.ip.to_string(), nwid));
+      return;
     }
+    wire::inet_address want = to_inet(local);
+    if (local.ip.is_any()) want.fam = wire::inet_address::family::nil;
     netstack::tcp_listener_config lc;
     lc.backlog = backlog;
     lc.accept_queue = backlog;

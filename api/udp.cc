@@ -112,23 +112,15 @@ Expected<UdpSocket> UdpSocket::bind(Node& node, std::uint64_t nwid, SocketAddres
     return Error(Errc::invalid_argument, "UDP queue sizes must be 1..1048576 datagrams");
   auto st = std::make_shared<State>(node.impl().link, nwid, options);
   if (!st->readable.valid()) return Error(Errc::no_buffer, "no eventfd available");
-  Expected<void> result = Error(Errc::not_joined, fmt::format("network {:016x} is not joined", nwid));
+  Expected<void> result;
   const bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t) {
-    const ctrl::network_stack* cst = r.stack(nwid);
-    if (cst == nullptr) {
-      if (r.member(nwid) != nullptr)
-        result = Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+    auto found = stack_of(r, nwid);
+    if (!found) {
+      result = found.error();
       return;
     }
-    auto* stack = const_cast<ctrl::network_stack*>(cst);
-    const auto* ifc = stack->iface();
-    const bool ours =
-        local.ip.is_any() ||
-        (local.ip.family == IpAddress::Family::v4 &&
-         ifc->is_our_ipv4(netstack::wire::ipv4_address::from_bytes(local.ip.bytes.data()))) ||
-        (local.ip.family == IpAddress::Family::v6 &&
-         ifc->is_our_ipv6(netstack::wire::ipv6_address::from_bytes(local.ip.bytes.data())));
-    if (!ours) {
+    ctrl::network_stack* stack = *found;
+    if (!is_local(*stack->iface(), local.ip)) {
       result = Error(Errc::invalid_argument,
                      fmt::format("{} is not an address of network {:016x}", local.ip.to_string(), nwid));
       return;

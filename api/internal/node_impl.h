@@ -52,6 +52,11 @@ struct Node::Impl {
 };
 
 Error stopped_error();
+// On the node's thread: network `nwid`'s stack (with its IP interface), or the error the
+// application sees (not joined; joined but no config yet).
+Expected<ctrl::network_stack*> stack_of(ctrl::node_runner& r, std::uint64_t nwid);
+// Whether `ip` is one of the interface's managed addresses (the unspecified address counts).
+bool is_local(const netstack::interface& ifc, const IpAddress& ip);
 IpPrefix to_prefix(const wire::inet_address& a);   // port = prefix length
 SocketAddress to_socket_address(const wire::inet_address& a);
 wire::inet_address to_inet(const SocketAddress& a);
