@@ -23,6 +23,7 @@ namespace ztkit::ctrl::api {
 namespace {
 
 namespace fs = std::filesystem;
+using test::line_after;
 using namespace ztkit::ctrl::testing;
 
 constexpr std::int64_t t0 = 1'700'000'000'000;
@@ -469,12 +470,6 @@ TEST(ControllerApiServer, AuthTokenIsCreatedOnceAndPrivate) {
 
 // ---- `zt controller --root` + `zt node --join`, as processes -------------------------------
 
-std::string line_after(const std::string& log, const std::string& prefix) {
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return {};
-}
 
 TEST(ControllerProcess, OneCommandWorldJoinedThroughTheApi) {
   const std::string zt = ZTKIT_ZT_BINARY;

@@ -39,6 +39,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::children;
+using test::line_after;
 using test::read_all;
 using test::temp_dir;
 
@@ -49,12 +50,6 @@ int sh(const std::string& cmd, const fs::path& log) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-std::string line_after(const std::string& log, const std::string& prefix) {
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return {};
-}
 
 struct lab {
   fs::path dir, interop, log;

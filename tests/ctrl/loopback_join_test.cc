@@ -38,17 +38,11 @@ using clock_type = std::chrono::steady_clock;
 
 using test::children;
 using test::free_udp_port;
+using test::line_after;
 using test::read_all;
 using test::temp_dir;
 using test::wait_until;
 
-// The line of `log` that starts with `prefix` (without the prefix), or "".
-std::string line_after(const std::string& log, const std::string& prefix) {
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return {};
-}
 
 TEST(LoopbackJoin, NodeGetsAnAddressFromTheRootsController) {
   const std::string zt = ZTKIT_ZT_BINARY;

@@ -28,16 +28,11 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 using test::children;
 using test::free_udp_port;
+using test::line_after;
 using test::read_all;
 using test::temp_dir;
 using test::wait_until;
 
-std::string line_after(const std::string& log, const std::string& prefix) {
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return {};
-}
 
 TEST(LoopbackPing, MembersOfAPrivateNetworkPingEachOther) {
   const std::string zt = ZTKIT_ZT_BINARY;

@@ -149,4 +149,13 @@ class children {
   std::vector<pid_t> pids_;
 };
 
+// The rest of the first line of `log` that starts with `prefix` ("" if none): how the process
+// tests read what a child printed ("controller network <nwid>", "... address <ip>").
+inline std::string line_after(const std::string& log, const std::string& prefix) {
+  std::istringstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
+  return {};
+}
+
 }  // namespace ztkit::test

@@ -21,16 +21,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::children;
+using test::line_after;
 using test::read_all;
 using test::temp_dir;
 using test::wait_until;
 
-std::string line_after(const std::string& log, const std::string& prefix) {
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return {};
-}
 
 TEST(ZtCli, EverydayCommands) {
   const std::string zt = ZTKIT_ZT_BINARY;

@@ -22,13 +22,8 @@ namespace ztkit {
 namespace {
 
 namespace fs = std::filesystem;
+using test::line_after;
 
-std::string line_after(const std::string& log, const std::string& prefix) {
-  std::istringstream in(log);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(prefix, 0) == 0) return line.substr(prefix.size());
-  return {};
-}
 
 TEST(Examples, EchoServersAnswerThroughZtCall) {
   const std::string zt = ZTKIT_ZT_BINARY;
