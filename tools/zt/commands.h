@@ -20,5 +20,9 @@ void add_demo_command(CLI::App& app, int& exit_code);
 void add_node_command(CLI::App& app, int& exit_code);
 // `zt controller`: a node with an embedded controller, its JSON store and its HTTP API.
 void add_controller_command(CLI::App& app, int& exit_code);
+// `zt expose PORT --to HOST:PORT`: publish a local TCP service on the network (public API only).
+void add_expose_command(CLI::App& app, int& exit_code);
+// `zt proxy --socks5 ADDR --http ADDR`: SOCKS5 / HTTP CONNECT proxy into a network (public API only).
+void add_proxy_command(CLI::App& app, int& exit_code);
 
 }  // namespace ztkit::tools

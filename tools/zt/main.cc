@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   ztkit::tools::add_net_commands(app, exit_code);
   ztkit::tools::add_idtool_command(app, exit_code);
   ztkit::tools::add_controller_command(app, exit_code);
+  ztkit::tools::add_expose_command(app, exit_code);
+  ztkit::tools::add_proxy_command(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }
