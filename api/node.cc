@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "api/internal/metrics_server.h"
 #include "api/internal/node_impl.h"
 #include "api/internal/ready_fd.h"
 #include "ctrl/node/peer.h"
@@ -217,6 +218,13 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
   if (o.state_dir.empty()) return Error(Errc::invalid_argument, "NodeOptions::state_dir is empty");
   auto listen = SocketAddress::parse(o.listen);
   if (!listen) return Error(Errc::invalid_argument, "NodeOptions::listen is not ADDR:PORT: " + o.listen);
+  std::optional<SocketAddress> metrics_at;
+  if (!o.metrics_listen.empty()) {
+    metrics_at = SocketAddress::parse(o.metrics_listen);
+    if (!metrics_at)
+      return Error(Errc::invalid_argument,
+                   "NodeOptions::metrics_listen is not ADDR:PORT: " + o.metrics_listen);
+  }
   auto impl = std::make_unique<Impl>();
   auto sd = ctrl::state_dir::open(o.state_dir);
   if (!sd.ok()) return Error(Errc::io_error, sd.message());
@@ -252,6 +260,13 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
     if (choice.from == ctrl::planet_choice::source::file)
       impl->planet_path = impl->state->planet_path().string();
   }
+  // Before the node's socket: a metrics port in use fails start() with nothing else begun.
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (metrics_at) {
+    auto s = MetricsServer::start(*metrics_at, impl->link);
+    if (!s) return s.error();
+    metrics_server = std::move(*s);
+  }
   impl->on_event = std::move(o.on_event);
   Impl* raw = impl.get();
   cfg.on_event = [raw](const ctrl::runner_event& e) { raw->on_runner_event(e); };
@@ -272,10 +287,13 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
       }
       impl->runner->join(nwid);
     }
-  return std::unique_ptr<Node>(new Node(std::move(impl)));
+  std::unique_ptr<Node> node(new Node(std::move(impl)));
+  node->metrics_server_ = std::move(metrics_server);
+  return node;
 }
 
 void Node::stop() {
+  if (metrics_server_) metrics_server_->stop();
   if (!impl_ || !impl_->runner) return;
   // Linger (like SO_LINGER on process exit, but bounded to 2 s): what the application wrote to
   // streams and datagram sockets before stopping is still delivered, FINs included.

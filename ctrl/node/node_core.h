@@ -107,6 +107,39 @@ struct node_counters {
   std::uint64_t hole_punches = 0;
   std::uint64_t paths_learned = 0;
   std::uint64_t identity_collisions_sent = 0;  // ERROR(IDENTITY_COLLISION) answered
+
+  // Packets by verb (index: the verb's 5-bit value) and path kind ([0] direct: hops 0 in, sent
+  // to the peer's own address out; [1] relayed: hops > 0 in, handed to an upstream out), and
+  // their size on the wire (armored, before fragmenting). In: packets for us that passed
+  // dearmor (HELLO: on arrival, before its identity checks). Plain increments: one thread.
+  struct verb_traffic {
+    std::array<std::uint64_t, 32> packets{}, bytes{};
+  };
+  std::array<verb_traffic, 2> rx_verbs{}, tx_verbs{};
+  // Peer round-trip times in ms (OK(HELLO) at hops 0, every OK(ECHO)): bucket i counts samples
+  // <= rtt_bounds_ms[i] (and above the previous bound); the last bucket, the rest.
+  static constexpr std::array<std::uint32_t, 12> rtt_bounds_ms{1,   2,   5,   10,   20,   50,
+                                                               100, 200, 500, 1000, 2000, 5000};
+  std::array<std::uint64_t, rtt_bounds_ms.size() + 1> rtt_buckets{};
+  std::uint64_t rtt_sum_ms = 0;
+
+  void note_rx(std::uint8_t verb, std::size_t bytes, bool relayed) {
+    verb_traffic& t = rx_verbs[relayed ? 1 : 0];
+    ++t.packets[verb & 31];
+    t.bytes[verb & 31] += bytes;
+  }
+  void note_tx(std::uint8_t verb, std::size_t bytes, bool relayed) {
+    verb_traffic& t = tx_verbs[relayed ? 1 : 0];
+    ++t.packets[verb & 31];
+    t.bytes[verb & 31] += bytes;
+  }
+  void note_rtt(std::int64_t ms) {
+    if (ms < 0) return;
+    std::size_t i = 0;
+    while (i < rtt_bounds_ms.size() && static_cast<std::uint64_t>(ms) > rtt_bounds_ms[i]) ++i;
+    ++rtt_buckets[i];
+    rtt_sum_ms += static_cast<std::uint64_t>(ms);
+  }
 };
 
 class node_core {
@@ -227,7 +260,7 @@ class node_core {
   std::uint64_t send_packet_via(std::int64_t now, peer& p, wire::verb v,
                                 std::span<const std::uint8_t> payload, wire::cipher_suite suite,
                                 socket_id local, const wire::inet_address& to, bool expect_reply,
-                                bool compress);
+                                bool compress, bool relayed = false);
   // Switch::_trySend: the peer's best direct path, else the best upstream's path (relay).
   bool send_to_peer(std::int64_t now, peer& p, wire::verb v, std::span<const std::uint8_t> payload,
                     bool expect_reply, bool compress);

@@ -89,6 +89,7 @@ void node_core::process_packet(std::int64_t now, socket_id local, const inet_add
   if (suite == static_cast<std::uint8_t>(wire::cipher_suite::poly1305_none)) {
     // Cipher 0 is for HELLO only (tryDecode); the verb byte is in the clear.
     if (v->verb_value() == static_cast<std::uint8_t>(wire::verb::hello)) {
+      counters_.note_rx(v->verb_value(), packet.size(), v->hops() != 0);
       rx_hello(now, local, from, packet);
     } else {
       ++counters_.rx_bad_cipher;
@@ -123,6 +124,7 @@ void node_core::process_packet(std::int64_t now, socket_id local, const inet_add
     ++counters_.rx_bad_cipher;
     return;
   }
+  counters_.note_rx(v->verb_value(), packet.size(), v->hops() != 0);
   std::vector<std::uint8_t> big;
   std::span<std::uint8_t> pkt = packet;
   if (v->compressed()) {

@@ -25,6 +25,7 @@ void node_core::rx_ok(std::int64_t now, peer& p, socket_id local, const inet_add
           std::min<std::int64_t>(now - static_cast<std::int64_t>(h->timestamp), path::latency_unknown));
       p.latency = p.latency == path::latency_unknown ? sample : (p.latency + sample) / 2;
       if (path* ph = p.find_path(local, from)) ph->update_latency(sample);
+      counters_.note_rtt(sample);
     }
     p.protocol_version = h->protocol_version;
     p.major = h->major;
@@ -69,6 +70,7 @@ void node_core::rx_ok(std::int64_t now, peer& p, socket_id local, const inet_add
         if (hops == 0)
           if (path* ph = p.find_path(local, from))
             ph->update_latency(static_cast<std::uint32_t>(std::min<std::int64_t>(now - sent, 0xffff)));
+        counters_.note_rtt(now - sent);
         sink_.on_echo_reply(p.address(), now - sent);
       }
     }

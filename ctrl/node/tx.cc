@@ -76,7 +76,7 @@ std::uint64_t node_core::send_packet_via(std::int64_t now, peer& p, wire::verb v
                                          std::span<const std::uint8_t> payload,
                                          wire::cipher_suite suite, socket_id local,
                                          const inet_address& to, bool expect_reply,
-                                         bool compress) {
+                                         bool compress, bool relayed) {
   auto& out = scratch_;
   write_header(out, next_packet_id(), p.address(), address(), v);
   out.insert(out.end(), payload.begin(), payload.end());
@@ -91,6 +91,7 @@ std::uint64_t node_core::send_packet_via(std::int64_t now, peer& p, wire::verb v
   const std::uint64_t id = wire::load_be64(out.data());
   if (expect_reply) expect_reply_to(id);
   ++counters_.tx_packets;
+  counters_.note_tx(static_cast<std::uint8_t>(v), out.size(), relayed);
   (void)wire::for_each_fragment_datagram(out, config_.mtu,
                                          [&](std::span<const std::uint8_t> d, unsigned) {
                                            send_datagram(local, to, d);
@@ -113,7 +114,8 @@ bool node_core::send_to_peer(std::int64_t now, peer& p, wire::verb v,
       if (const path* via = up->best_path(now)) {
         const socket_id l = via->local;
         const inet_address r = via->remote;
-        return send_packet_via(now, p, v, payload, p.cipher(), l, r, expect_reply, compress) != 0;
+        return send_packet_via(now, p, v, payload, p.cipher(), l, r, expect_reply, compress,
+                               /*relayed=*/true) != 0;
       }
     }
   }
@@ -140,6 +142,7 @@ void node_core::send_hello(std::int64_t now, peer& p, socket_id local, const ine
   if (pkt.empty()) return;
   expect_reply_to(wire::load_be64(pkt.data()));
   ++counters_.tx_packets;
+  counters_.note_tx(static_cast<std::uint8_t>(wire::verb::hello), pkt.size(), false);
   p.last_hello_sent = now;
   (void)wire::for_each_fragment_datagram(pkt, config_.mtu,
                                          [&](std::span<const std::uint8_t> d, unsigned) {

@@ -80,6 +80,12 @@ class network_host {
   network_stack* stack(std::uint64_t nwid);
   const network_stack* stack(std::uint64_t nwid) const;
   const multicast_directory& directory() const { return directory_; }
+  // Statistics: the joined networks, and fn(stack) for each network that has one.
+  std::size_t member_count() const { return members_.size(); }
+  template <typename F>
+  void for_each_stack(F&& fn) {
+    for (auto& [nwid, st] : stacks_) fn(*st);
+  }
 
  private:
   void on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,

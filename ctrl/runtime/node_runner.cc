@@ -347,6 +347,7 @@ void node_runner::run() {
   std::array<io::rx_datagram, rx_batch> rx;
   std::vector<std::function<void(node_core&, std::int64_t)>> commands;
   std::int64_t next_tick = now_ms();
+  std::int64_t busy_since_ns = steady_ns();  // counters_.busy_ns / poll_ns
   while (!stop_requested_.load()) {
     ++counters_.iterations;
     std::int64_t now = now_ms();
@@ -377,7 +378,11 @@ void node_runner::run() {
     // Sleep until the next tick or the earliest TCP timer of a joined network's stack.
     const std::int64_t wake_at = std::min(next_tick, host_->next_deadline());
     const std::int64_t wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
+    const std::int64_t poll_start_ns = steady_ns();
+    counters_.busy_ns += static_cast<std::uint64_t>(poll_start_ns - busy_since_ns);
     const std::size_t n = backend_->poll(rx, wait_ms * 1'000'000);
+    busy_since_ns = steady_ns();
+    counters_.poll_ns += static_cast<std::uint64_t>(busy_since_ns - poll_start_ns);
     now = now_ms();
     sink_->now = now;
     for (std::size_t i = 0; i < n; ++i) {

@@ -20,6 +20,7 @@
 
 #include "ztkit/address.h"
 #include "ztkit/error.h"
+#include "ztkit/metrics.h"
 
 namespace ztkit {
 
@@ -109,6 +110,11 @@ struct NodeOptions {
   // zerotier-one does; their cached configs bring the addresses up before the controller
   // answers.
   bool rejoin = true;
+  // Serve Prometheus metrics (GET /metrics, text format 0.0.4; docs/metrics.md) over HTTP at
+  // this ADDR:PORT, e.g. "127.0.0.1:9464" (port 0: the kernel picks; see metrics_endpoint()).
+  // Empty: no endpoint (Node::metrics() works either way). Keep it on loopback unless the
+  // counters may be public. An address in use fails start().
+  std::string metrics_listen;
   std::function<void(const Event&)> on_event;  // on the node's thread
 };
 
@@ -152,6 +158,12 @@ class Node {
                                            std::chrono::milliseconds timeout = std::chrono::seconds(2),
                                            std::size_t payload_bytes = 56);
 
+  // The node's counters (ztkit/metrics.h), gathered on the node's thread as one consistent
+  // snapshot; timed_out if its thread does not get to it within `timeout`, stopped after stop().
+  Expected<Metrics> metrics(std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
+  // Where NodeOptions::metrics_listen serves, if it does.
+  std::optional<SocketAddress> metrics_endpoint() const;
+
   // Sends a USER_MESSAGE (a small datagram between nodes, outside any network).
   Expected<void> send_user_message(const std::string& to, std::uint64_t type, std::string data);
 
@@ -163,10 +175,12 @@ class Node {
 
   struct Impl;
   Impl& impl() { return *impl_; }
+  struct MetricsServer;  // NodeOptions::metrics_listen
 
  private:
   explicit Node(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
+  std::unique_ptr<MetricsServer> metrics_server_;
 };
 
 }  // namespace ztkit

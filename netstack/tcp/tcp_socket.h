@@ -128,6 +128,26 @@ struct tcp_counters {
   std::uint64_t delayed_acks = 0;    // ACKs sent by the delayed-ACK timer
 };
 
+inline tcp_counters& operator+=(tcp_counters& a, const tcp_counters& b) {
+  a.segments_in += b.segments_in;
+  a.segments_out += b.segments_out;
+  a.bytes_in += b.bytes_in;
+  a.bytes_out += b.bytes_out;
+  a.retransmits += b.retransmits;
+  a.fast_retransmits += b.fast_retransmits;
+  a.rto_expired += b.rto_expired;
+  a.dup_acks += b.dup_acks;
+  a.out_of_order += b.out_of_order;
+  a.ooo_dropped += b.ooo_dropped;
+  a.unacceptable += b.unacceptable;
+  a.paws_dropped += b.paws_dropped;
+  a.challenge_acks += b.challenge_acks;
+  a.window_probes += b.window_probes;
+  a.keepalives += b.keepalives;
+  a.delayed_acks += b.delayed_acks;
+  return a;
+}
+
 // A segment to send: header fields and a payload that lives in the socket's send ring.
 struct tcp_segment {
   wire::tcp_repr repr;
@@ -195,6 +215,7 @@ class tcp_socket {
   const inet_address& local() const { return local_; }
   const inet_address& remote() const { return remote_; }
   const tcp_counters& counters() const { return counters_; }
+  void reset_counters() { counters_ = {}; }  // the set, when it frees the socket for reuse
   const tcp_config& config() const { return cfg_; }
   // Introspection (tests, statistics).
   std::uint32_t mss() const { return snd_mss_; }

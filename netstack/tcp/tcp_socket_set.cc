@@ -127,6 +127,8 @@ std::optional<std::uint32_t> tcp_socket_set::alloc(const tcp_config& cfg) {
 
 void tcp_socket_set::free_slot(std::uint32_t i) {
   table_erase(i);
+  freed_totals_ += sockets_[i]->counters();
+  sockets_[i]->reset_counters();
   slots_[i] = slot{};
   free_.push_back(i);
   --in_use_;
@@ -435,6 +437,13 @@ std::uint64_t tcp_socket_set::poll_at() const {
   std::uint64_t t = never;
   for (std::size_t i = 0; i < slots_.size(); ++i)
     if (slots_[i].used) t = std::min(t, sockets_[i]->poll_at());
+  return t;
+}
+
+tcp_counters tcp_socket_set::totals() const {
+  tcp_counters t = freed_totals_;
+  for (std::size_t i = 0; i < slots_.size(); ++i)
+    if (slots_[i].used) t += sockets_[i]->counters();
   return t;
 }
 

@@ -106,6 +106,9 @@ class tcp_socket_set {
   std::uint64_t poll_at() const;
 
   const tcp_set_counters& counters() const { return counters_; }
+  // Every connection's tcp_counters added up: the open ones and all those freed before
+  // (O(open sockets); for statistics, not the data path).
+  tcp_counters totals() const;
   // The socket for a 4-tuple, if any (tests, diagnostics).
   std::optional<tcp_handle> find(const inet_address& local, const inet_address& remote) const;
 
@@ -152,6 +155,7 @@ class tcp_socket_set {
   std::size_t cursor_ = 0;
   std::uint16_t next_ephemeral_ = 0;
   tcp_set_counters counters_;
+  tcp_counters freed_totals_;  // the counters of freed sockets (reset on free, for reuse)
 };
 
 }  // namespace ztkit::netstack

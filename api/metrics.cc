@@ -1,0 +1,233 @@
+// Node::metrics(): one snapshot of the owners' counters, gathered on the node's thread by a
+// posted command (the counters are plain integers of that thread: no locks or atomics on the
+// packet path), plus Metrics' small accessors.
+#include <future>
+
+#include "api/internal/metrics_server.h"
+#include "ctrl/node/peer.h"
+#include "engine/wire/packet.h"
+
+namespace ztkit {
+
+const char* to_string(PathKind k) { return k == PathKind::direct ? "direct" : "relayed"; }
+
+std::string_view Metrics::verb_name(std::size_t v) {
+  return v < verb_count ? wire::verb_name(static_cast<std::uint8_t>(v)) : "UNKNOWN";
+}
+
+namespace {
+
+Metrics::Traffic by_verb(const std::array<std::array<Metrics::Traffic, Metrics::verb_count>, 2>& t,
+                         std::string_view verb) {
+  Metrics::Traffic out;
+  for (const auto& kind : t)
+    for (std::size_t v = 0; v < Metrics::verb_count; ++v)
+      if (Metrics::verb_name(v) == verb) {
+        out.packets += kind[v].packets;
+        out.bytes += kind[v].bytes;
+      }
+  return out;
+}
+
+Metrics::Traffic by_path(const std::array<std::array<Metrics::Traffic, Metrics::verb_count>, 2>& t,
+                         PathKind k) {
+  Metrics::Traffic out;
+  for (const auto& x : t[static_cast<int>(k)]) {
+    out.packets += x.packets;
+    out.bytes += x.bytes;
+  }
+  return out;
+}
+
+void drop(Metrics& m, const char* layer, const char* reason, std::uint64_t n) {
+  m.drops.push_back(Metrics::Drop{layer, reason, n});
+}
+
+// On the runner thread.
+Metrics gather(ctrl::node_runner& r, std::int64_t now) {
+  Metrics m;
+  m.address = r.address().to_string();
+  ctrl::node_core& core = r.host_core();
+  const ctrl::node_counters& c = core.counters();
+  for (int k = 0; k < 2; ++k)
+    for (std::size_t v = 0; v < Metrics::verb_count; ++v) {
+      m.received[k][v] = {c.rx_verbs[k].packets[v], c.rx_verbs[k].bytes[v]};
+      m.sent[k][v] = {c.tx_verbs[k].packets[v], c.tx_verbs[k].bytes[v]};
+    }
+  m.datagrams_received = c.rx_datagrams;
+  m.datagrams_sent = c.tx_datagrams;
+  m.packets_forwarded = c.relayed;
+  m.paths_learned = c.paths_learned;
+  m.online = core.online();
+
+  // Drops: the node core (VL1), then the networks' ports, IP stacks and TCP, summed over the
+  // joined networks.
+  const ctrl::runner_counters& rc = r.counters();
+  drop(m, "node", "too_short", c.rx_too_short);
+  drop(m, "node", "fragment", c.rx_fragment_drops);
+  drop(m, "node", "from_self", c.rx_from_self);
+  drop(m, "node", "bad_mac", c.rx_bad_mac);
+  drop(m, "node", "bad_cipher", c.rx_bad_cipher);
+  drop(m, "node", "bad_compression", c.rx_bad_compression);
+  drop(m, "node", "malformed", c.rx_malformed);
+  drop(m, "node", "unexpected_ok", c.rx_unexpected_ok);
+  drop(m, "node", "not_upstream", c.rx_not_upstream);
+  drop(m, "node", "rate_limited", c.rx_rate_limited);
+  drop(m, "node", "bad_identity", c.rx_bad_identity);
+  drop(m, "node", "old_protocol", c.rx_old_protocol);
+  drop(m, "node", "unknown_peer", c.rx_queue_dropped);
+  drop(m, "node", "tx_unknown_peer", c.tx_queue_dropped);
+  drop(m, "node", "tx_no_route", c.tx_no_route);
+  drop(m, "node", "relay", c.relay_dropped);
+  drop(m, "node", "tx_no_buffer", rc.tx_no_buffer);
+
+  ctrl::network_port_counters port;
+  netstack::interface_counters ip;
+  netstack::tcp_set_counters tcp_set;
+  netstack::tcp_counters tcp;
+  r.host().for_each_stack([&](ctrl::network_stack& st) {
+    const auto& p = st.port().counters();
+    port.rx_no_config += p.rx_no_config;
+    port.rx_parked_dropped += p.rx_parked_dropped;
+    port.rx_malformed += p.rx_malformed;
+    port.rx_bad_mac += p.rx_bad_mac;
+    port.rx_filtered += p.rx_filtered;
+    port.tx_dropped += p.tx_dropped;
+    port.tx_malformed += p.tx_malformed;
+    netstack::interface* ifc = st.iface();
+    if (ifc == nullptr) return;
+    const auto& i = ifc->counters();
+    ip.rx_malformed += i.rx_malformed;
+    ip.rx_bad_checksum += i.rx_bad_checksum;
+    ip.rx_not_for_us += i.rx_not_for_us;
+    ip.rx_vlan += i.rx_vlan;
+    ip.rx_unknown += i.rx_unknown;
+    ip.rx_bad_source += i.rx_bad_source;
+    ip.udp_no_socket += i.udp_no_socket;
+    ip.udp_socket_full += i.udp_socket_full;
+    ip.tx_no_buffer += i.tx_no_buffer;
+    ip.tx_overflow += i.tx_overflow;
+    ip.tx_no_route += i.tx_no_route;
+    ip.tcp_bad_segment += i.tcp_bad_segment;
+    ip.tcp_too_large += i.tcp_too_large;
+    const auto& s = ifc->tcp().counters();
+    tcp_set.rx_no_socket += s.rx_no_socket;
+    tcp_set.rx_dropped += s.rx_dropped;
+    tcp_set.replies_dropped += s.replies_dropped;
+    tcp_set.no_socket_slot += s.no_socket_slot;
+    tcp_set.sockets_opened += s.sockets_opened;
+    tcp += ifc->tcp().totals();
+    m.tcp.connections += ifc->tcp().open_sockets();
+  });
+  drop(m, "network", "no_config", port.rx_no_config);
+  drop(m, "network", "no_certificate", port.rx_parked_dropped);
+  drop(m, "network", "malformed", port.rx_malformed);
+  drop(m, "network", "bad_ethernet_address", port.rx_bad_mac);
+  drop(m, "network", "rules", port.rx_filtered);
+  drop(m, "network", "tx_dropped", port.tx_dropped);
+  drop(m, "network", "tx_malformed", port.tx_malformed);
+  drop(m, "ip", "malformed", ip.rx_malformed);
+  drop(m, "ip", "bad_checksum", ip.rx_bad_checksum);
+  drop(m, "ip", "not_for_us", ip.rx_not_for_us);
+  drop(m, "ip", "vlan", ip.rx_vlan);
+  drop(m, "ip", "unsupported", ip.rx_unknown);
+  drop(m, "ip", "bad_source", ip.rx_bad_source);
+  drop(m, "ip", "udp_no_socket", ip.udp_no_socket);
+  drop(m, "ip", "udp_socket_full", ip.udp_socket_full);
+  drop(m, "ip", "tx_no_buffer", ip.tx_no_buffer);
+  drop(m, "ip", "tx_overflow", ip.tx_overflow);
+  drop(m, "ip", "tx_no_route", ip.tx_no_route);
+  drop(m, "ip", "tcp_bad_segment", ip.tcp_bad_segment);
+  drop(m, "ip", "tcp_too_large", ip.tcp_too_large);
+  drop(m, "tcp", "no_socket", tcp_set.rx_no_socket);
+  drop(m, "tcp", "no_socket_unanswered", tcp_set.rx_dropped);
+  drop(m, "tcp", "reply_queue_full", tcp_set.replies_dropped);
+  drop(m, "tcp", "no_socket_slot", tcp_set.no_socket_slot);
+  drop(m, "tcp", "out_of_window", tcp.unacceptable);
+  drop(m, "tcp", "paws", tcp.paws_dropped);
+  drop(m, "tcp", "out_of_order_full", tcp.ooo_dropped);
+
+  m.tcp.connections_opened = tcp_set.sockets_opened;
+  m.tcp.segments_received = tcp.segments_in;
+  m.tcp.segments_sent = tcp.segments_out;
+  m.tcp.bytes_received = tcp.bytes_in;
+  m.tcp.bytes_sent = tcp.bytes_out;
+  m.tcp.retransmits = tcp.retransmits;
+  m.tcp.fast_retransmits = tcp.fast_retransmits;
+  m.tcp.rto_timeouts = tcp.rto_expired;
+
+  auto& topo = core.topo();
+  topo.for_each_peer([&](const ctrl::peer& p) {
+    ++m.peers;
+    const bool root = topo.is_upstream(p.address());
+    if (root) ++m.roots;
+    bool direct = false;
+    for (const auto& ph : p.paths())
+      if (!ph.expired(now)) {
+        ++m.paths_direct;
+        direct = true;
+      }
+    if (!direct && !root) ++m.peers_relayed;
+  });
+  m.networks = r.host().member_count();
+
+  auto& h = m.peer_rtt_seconds;
+  for (std::uint32_t b : ctrl::node_counters::rtt_bounds_ms) h.upper_bounds.push_back(b / 1000.0);
+  h.buckets.assign(c.rtt_buckets.begin(), c.rtt_buckets.end());
+  for (std::uint64_t n : h.buckets) h.count += n;
+  h.sum = static_cast<double>(c.rtt_sum_ms) / 1000.0;
+
+  Metrics::Shard s;
+  s.index = 0;
+  s.busy_seconds = static_cast<double>(rc.busy_ns) / 1e9;
+  s.idle_seconds = static_cast<double>(rc.poll_ns) / 1e9;
+  s.iterations = rc.iterations;
+  m.shards.push_back(s);
+  return m;
+}
+
+}  // namespace
+
+Metrics::Traffic Metrics::received_by_verb(std::string_view verb) const { return by_verb(received, verb); }
+Metrics::Traffic Metrics::sent_by_verb(std::string_view verb) const { return by_verb(sent, verb); }
+Metrics::Traffic Metrics::received_by_path(PathKind k) const { return by_path(received, k); }
+Metrics::Traffic Metrics::sent_by_path(PathKind k) const { return by_path(sent, k); }
+
+std::uint64_t Metrics::dropped(std::string_view layer, std::string_view reason) const {
+  for (const auto& d : drops)
+    if (d.layer == layer && d.reason == reason) return d.count;
+  return 0;
+}
+
+Expected<Metrics> collect_metrics(const std::shared_ptr<node_link>& link,
+                                  std::chrono::milliseconds timeout) {
+  auto r = link->get();
+  if (!r || !r->running()) return stopped_error();
+  // Shared, not captured by reference: after a timeout the command may still run later.
+  auto done = std::make_shared<std::promise<Metrics>>();
+  auto answer = done->get_future();
+  ctrl::node_runner* raw = r.get();
+  r->post([raw, done](ctrl::node_core&, std::int64_t now) { done->set_value(gather(*raw, now)); });
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    const auto step = std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50));
+    if (step.count() > 0 && answer.wait_for(step) == std::future_status::ready) return answer.get();
+    if (answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready) return answer.get();
+    // Commands run only inside the runner's loop: once it left, ours never will.
+    if (!r->running()) return stopped_error();
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Error(Errc::timed_out, "the node's thread did not answer for metrics in time");
+  }
+}
+
+Expected<Metrics> Node::metrics(std::chrono::milliseconds timeout) const {
+  return collect_metrics(impl_->link, timeout);
+}
+
+std::optional<SocketAddress> Node::metrics_endpoint() const {
+  if (!metrics_server_) return std::nullopt;
+  return metrics_server_->endpoint();
+}
+
+}  // namespace ztkit
