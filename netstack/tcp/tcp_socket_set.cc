@@ -27,6 +27,7 @@ tcp_socket_set::tcp_socket_set(const config& cfg) : cfg_(cfg) {
   sockets_.resize(cfg.max_sockets);
   slots_.resize(cfg.max_sockets);
   free_.reserve(cfg.max_sockets);
+  live_.reserve(cfg.max_sockets);
   for (std::size_t i = cfg.max_sockets; i > 0; --i) free_.push_back(static_cast<std::uint32_t>(i - 1));
   std::size_t cap = 16;
   while (cap < 2 * cfg.max_sockets) cap *= 2;
@@ -120,6 +121,8 @@ std::optional<std::uint32_t> tcp_socket_set::alloc(const tcp_config& cfg) {
   }
   slots_[i] = slot{};
   slots_[i].used = true;
+  slots_[i].live_pos = static_cast<std::uint32_t>(live_.size());
+  live_.push_back(i);
   ++in_use_;
   ++counters_.sockets_opened;
   return i;
@@ -129,11 +132,17 @@ void tcp_socket_set::free_slot(std::uint32_t i) {
   table_erase(i);
   freed_totals_ += sockets_[i]->counters();
   sockets_[i]->reset_counters();
+  // Swap-remove from live_; poll() revisits from the hole (a socket asked twice has no work).
+  const std::uint32_t pos = slots_[i].live_pos;
+  const std::uint32_t last = live_.back();
+  live_[pos] = last;
+  slots_[last].live_pos = pos;
+  live_.pop_back();
+  if (cursor_ > pos) cursor_ = pos;
   slots_[i] = slot{};
   free_.push_back(i);
   --in_use_;
   ++counters_.sockets_freed;
-  if (cursor_ > i) cursor_ = i;
 }
 
 void tcp_socket_set::housekeeping(std::uint32_t i) {
@@ -221,9 +230,11 @@ std::optional<tcp_listener_handle> tcp_socket_set::listen(const inet_address& lo
 
 void tcp_socket_set::close_listener(tcp_listener_handle h) {
   if (h.index >= listeners_.size() || !listeners_[h.index]) return;
-  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+  // Backwards: a slot freed by housekeeping() is replaced by one already visited.
+  for (std::size_t k = live_.size(); k-- > 0;) {
+    const std::uint32_t i = live_[k];
     slot& m = slots_[i];
-    if (!m.used || m.listener != static_cast<std::int32_t>(h.index)) continue;
+    if (m.listener != static_cast<std::int32_t>(h.index)) continue;
     sockets_[i]->abort();
     m.listener = -1;
     m.queued = m.half_open = false;
@@ -400,21 +411,19 @@ bool tcp_socket_set::poll(std::uint64_t now, tcp_segment& out) {
     ++counters_.replies_sent;
     return true;
   }
-  while (cursor_ < slots_.size()) {
-    std::uint32_t i = static_cast<std::uint32_t>(cursor_);
-    if (slots_[i].used) {
-      if (sockets_[i]->poll(now, out)) return true;  // the same socket is asked again next
-      housekeeping(i);
-    }
-    ++cursor_;
+  while (cursor_ < live_.size()) {
+    const std::uint32_t i = live_[cursor_];
+    if (sockets_[i]->poll(now, out)) return true;  // the same socket is asked again next
+    housekeeping(i);
+    // Freed: live_[cursor_] now holds another socket (or the end); ask that one next.
+    if (cursor_ < live_.size() && live_[cursor_] == i) ++cursor_;
   }
   cursor_ = 0;
   return false;
 }
 
 bool tcp_socket_set::delivering() const {
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    if (!slots_[i].used) continue;
+  for (const std::uint32_t i : live_) {
     const tcp_socket& s = *sockets_[i];
     switch (s.state()) {
       case tcp_state::established:
@@ -435,8 +444,7 @@ bool tcp_socket_set::delivering() const {
 std::uint64_t tcp_socket_set::poll_at() const {
   if (reply_count_) return 0;
   std::uint64_t t = never;
-  for (std::size_t i = 0; i < slots_.size(); ++i)
-    if (slots_[i].used) t = std::min(t, sockets_[i]->poll_at());
+  for (const std::uint32_t i : live_) t = std::min(t, sockets_[i]->poll_at());
   return t;
 }
 

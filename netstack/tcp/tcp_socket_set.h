@@ -24,7 +24,7 @@
 //      poll() assumes every segment it returns is sent (a segment that is not is simply lost
 //      and retransmitted later).
 //   3. Timer: poll_at() is the earliest time poll() has work (0 = now, UINT64_MAX = never).
-//      It scans the sockets (O(sockets)); so does poll().
+//      It scans the open sockets (O(open sockets), not O(max_sockets)); so does poll().
 //
 // The application side: connect(), listen()/accept(), get(handle) for the socket's calls
 // (send, recv, shutdown_write, close, abort, state), release(handle) when done (the socket
@@ -120,6 +120,7 @@ class tcp_socket_set {
     bool half_open = false;  // counted in its listener's backlog
     bool in_table = false;
     std::int32_t listener = -1;
+    std::uint32_t live_pos = 0;  // where this slot's index sits in live_ (used slots only)
   };
   struct reply {
     wire::tcp_repr repr;
@@ -146,13 +147,16 @@ class tcp_socket_set {
   std::vector<std::unique_ptr<tcp_socket>> sockets_;
   std::vector<slot> slots_;
   std::vector<std::uint32_t> free_;
+  // The used slots, densely: poll(), poll_at() and delivering() walk these, not every slot, so
+  // a set sized for thousands of connections costs per pass only what it holds.
+  std::vector<std::uint32_t> live_;
   std::size_t in_use_ = 0;
   std::vector<std::uint32_t> table_;
   std::size_t tombstones_ = 0;
   std::vector<std::unique_ptr<tcp_listener>> listeners_;
   std::vector<reply> replies_;
   std::size_t reply_head_ = 0, reply_count_ = 0;
-  std::size_t cursor_ = 0;
+  std::size_t cursor_ = 0;  // poll()'s position in live_
   std::uint16_t next_ephemeral_ = 0;
   tcp_set_counters counters_;
   tcp_counters freed_totals_;  // the counters of freed sockets (reset on free, for reuse)
