@@ -276,6 +276,7 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
   {
     std::lock_guard lock(impl->link->mu);
     impl->link->runner = impl->runner;
+    impl->link->waker = impl->runner->waker();
   }
   if (o.rejoin)
     for (std::uint64_t nwid : impl->state->list_networks()) {

@@ -29,9 +29,15 @@ struct node_link {
   // Runs fn on the runner thread and waits until it ran (control path: bind, close, controller
   // calls). False if the node stopped first (then fn never runs: safe to capture locals).
   bool call(std::function<void(ctrl::node_runner&, std::int64_t now)> fn);
+  // No lock and no system call while the node's thread is busy (ctrl::runner_wake); `waker`
+  // is set once, before the node is handed to the application, and never reset.
   void wake() {
-    if (auto r = get()) r->wake();
+    if (waker && waker->valid())
+      waker->notify();
+    else if (auto r = get())
+      r->wake();
   }
+  std::shared_ptr<ctrl::runner_wake> waker;
 };
 
 struct Node::Impl {

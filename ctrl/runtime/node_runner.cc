@@ -156,6 +156,7 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   so.gso = false;
   if (status s = r->backend_->open(so); !s.ok()) return error{s.code(), s.message()};
   r->local_ = r->backend_->local_address();
+  r->wake_ = std::make_shared<runner_wake>(r->backend_->wake_fd());
   r->address_ = self.address();
   r->sink_ = std::make_unique<sink>(*r);
   // moons.d and peers.d (read here, before the thread starts; corrupt files are reported by
@@ -376,13 +377,31 @@ void node_runner::run() {
     if (stop_requested_.load()) break;
 
     // Sleep until the next tick or the earliest TCP timer of a joined network's stack.
-    const std::int64_t wake_at = std::min(next_tick, host_->next_deadline());
-    const std::int64_t wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
+    std::int64_t wake_at = std::min(next_tick, host_->next_deadline());
+    std::int64_t wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
+    // Announce the sleep (runner_wake), then look once more at what applications may have
+    // queued since the pass above: either this pass sees it or their wake() sees the flag.
+    bool announced = false;
+    if (wait_ms > 0 && wake_->valid()) {
+      wake_->consumer().prepare_sleep();
+      announced = true;
+      now = now_ms();
+      sink_->now = now;
+      host_->pass(now);
+      backend_->flush();
+      wake_at = std::min(next_tick, host_->next_deadline());
+      wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
+      if (wait_ms == 0) {
+        wake_->consumer().cancel_sleep();
+        announced = false;
+      }
+    }
     const std::int64_t poll_start_ns = steady_ns();
     counters_.busy_ns += static_cast<std::uint64_t>(poll_start_ns - busy_since_ns);
     const std::size_t n = backend_->poll(rx, wait_ms * 1'000'000);
     busy_since_ns = steady_ns();
     counters_.poll_ns += static_cast<std::uint64_t>(busy_since_ns - poll_start_ns);
+    if (announced) wake_->consumer().after_wake();
     now = now_ms();
     sink_->now = now;
     for (std::size_t i = 0; i < n; ++i) {

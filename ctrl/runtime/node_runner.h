@@ -47,6 +47,7 @@
 #include "ctrl/node/node_core.h"
 #include "ctrl/runtime/network_host.h"
 #include "ctrl/runtime/network_stack.h"
+#include "ctrl/runtime/runner_wake.h"
 #include "ctrl/state/state_dir.h"
 #include "engine/base/result.h"
 #include "engine/buf/packet_buffer.h"
@@ -160,8 +161,16 @@ class node_runner {
   // network's first config); what `fn` queued on its interface (socket sends) goes out right
   // after it.
   void post_network(std::uint64_t nwid, std::function<void(network_stack&, std::int64_t now)> fn);
-  // Wakes the runner thread (after an application queued work for it).
-  void wake() { backend_->wake(); }
+  // Wakes the runner thread (after an application queued work for it that its next pass
+  // picks up: stack clients' queues). No system call while the runner is busy (runner_wake).
+  void wake() {
+    if (wake_->valid())
+      wake_->notify();
+    else
+      backend_->wake();
+  }
+  // The same, as an object that may outlive the runner (API sockets keep it).
+  std::shared_ptr<runner_wake> waker() const { return wake_; }
   // Runs `fn` on the runner thread with the embedded controller (not at all without one).
   void post_controller(std::function<void(controller&, std::int64_t now)> fn);
 
@@ -186,6 +195,7 @@ class node_runner {
   node_runner_config cfg_;
   buf::buffer_pool pool_;
   std::unique_ptr<io::backend> backend_;
+  std::shared_ptr<runner_wake> wake_;
   std::unique_ptr<sink> sink_;
   std::unique_ptr<node_core> core_;
   std::unique_ptr<node_core_io> nio_;

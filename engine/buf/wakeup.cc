@@ -33,17 +33,18 @@ bool wakeup::asymmetric_fences() {
   return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 }
 
-void wakeup::heavy_fence() {
+void wakeup::heavy_fence() const {
   // Registered membarrier cannot fail with these arguments; a failure would be a kernel bug,
   // and then the plain fence is the best left to do.
-  if (!asymmetric_.load(std::memory_order_relaxed) ||
+  if (!asym_ ||
       membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
     std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
-wakeup::wakeup() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+wakeup::wakeup(fences f) : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   static const bool asymmetric = asymmetric_fences();  // probes and registers once
   asymmetric_.store(asymmetric, std::memory_order_relaxed);
+  asym_ = asymmetric && f == fences::automatic;
 }
 
 wakeup::~wakeup() {

@@ -42,7 +42,14 @@ class wakeup {
   // Opens a non-blocking, close-on-exec eventfd. If that fails (no file descriptors left),
   // valid() is false and the consumer must not block on fd(); wait() then sleeps in short
   // naps so that nothing hangs.
-  wakeup();
+  // Which fence pair the protocol uses (see light_fence() below). `automatic`: membarrier's
+  // asymmetric pair where the kernel has it; right when producers notify far more often than
+  // the consumer sleeps. `symmetric`: a seq_cst fence on both sides; right for a consumer that
+  // sleeps thousands of times a second (a node's thread between bursts), for whom each
+  // membarrier (an IPI to every CPU running the process) costs more than all the producers'
+  // fences together.
+  enum class fences { automatic, symmetric };
+  explicit wakeup(fences f = fences::automatic);
   ~wakeup();
   wakeup(const wakeup&) = delete;
   wakeup& operator=(const wakeup&) = delete;
@@ -133,18 +140,19 @@ class wakeup {
   // a full barrier (folly's asymmetricThreadFence{Light,Heavy}). Otherwise both sides use
   // seq_cst fences.
   static bool asymmetric_fences();
-  static void light_fence() {
-    if (asymmetric_.load(std::memory_order_relaxed))
+  void light_fence() const {
+    if (asym_)
       std::atomic_signal_fence(std::memory_order_seq_cst);
     else
       std::atomic_thread_fence(std::memory_order_seq_cst);
   }
-  static void heavy_fence();
+  void heavy_fence() const;
   // Set (once, the same value every time) by the constructor, so any thread that can reach a
   // wakeup sees the final value: producers and consumer always agree on the fence pair.
   static inline std::atomic<bool> asymmetric_{false};
 
   int fd_ = -1;
+  bool asym_ = false;  // this wakeup uses the asymmetric pair (fixed by the constructor)
   void (*notify_fn_)(void*) = nullptr;
   void* notify_ctx_ = nullptr;
   // Set by a producer that called notify_fn_, cleared by after_wake().

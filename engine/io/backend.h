@@ -84,6 +84,10 @@ class backend {
 
   // Interrupts a poll() in progress; callable from any thread.
   virtual void wake() = 0;
+  // The eventfd behind wake() (writing 1 to it is what wake() does), or -1 when there is none
+  // (the simulated network). A caller may dup() it to wake this backend from threads that can
+  // outlive it: a write to the dup after close() reaches no poll and is harmless.
+  virtual int wake_fd() const { return -1; }
 
   // Cancels everything in flight, returns every buffer to its pool, closes the socket.
   // Idempotent; the destructor calls it.

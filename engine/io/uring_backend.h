@@ -55,6 +55,7 @@ class uring_backend final : public backend {
   void flush() override;
   std::size_t poll(std::span<rx_datagram> out, std::int64_t timeout_ns) override;
   void wake() override;
+  int wake_fd() const override { return event_fd_; }
   void close() override;
   const backend_counters& counters() const override { return counters_; }
 
