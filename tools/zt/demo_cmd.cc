@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -179,7 +180,13 @@ int run_demo(const demo_options& o) {
       received.fetch_add(*n);
     }
   });
-  std::vector<std::byte> chunk(128 * 1024, std::byte{0x42});
+  // Random bytes, as iperf3 sends: ZeroTier LZ4-compresses frames when that helps, and a
+  // constant fill would measure the compressor instead of the path.
+  std::vector<std::byte> chunk(128 * 1024);
+  {
+    std::mt19937_64 rng(std::random_device{}());
+    for (auto& b : chunk) b = static_cast<std::byte>(rng() >> 56);
+  }
   const double cpu0 = cpu_seconds();
   const auto t_tcp = clock_type::now();
   const auto end = t_tcp + std::chrono::seconds(o.seconds);
@@ -251,7 +258,11 @@ int run_demo(const demo_options& o) {
   auto ub = UdpSocket::bind(*m[1], *nwid, {{}, 5203}, uo);
   auto ua = UdpSocket::bind(*m[0], *nwid, {{}, 0}, uo);
   if (!ub || !ua) return fail("udp bind");
-  std::vector<std::byte> d(1200, std::byte{7});
+  std::vector<std::byte> d(1200);
+  {
+    std::mt19937_64 rng(std::random_device{}());
+    for (auto& b : d) b = static_cast<std::byte>(rng() >> 56);
+  }
   const auto t_udp = clock_type::now();
   std::size_t queued = 0;
   for (std::size_t i = 0; i < o.udp_count; ++i) {
