@@ -224,7 +224,6 @@ set(CPACK_PACKAGE_NAME ztkit)
 set(CPACK_PACKAGE_VENDOR "ztkit")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_CONTACT "ztkit maintainers <maintainers@users.noreply.b-seed-82d5285f.example>")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "user-space ZeroTier node: library and tools")
 set(CPACK_GENERATOR DEB)
 set(CPACK_SOURCE_GENERATOR TGZ)
 set(CPACK_PACKAGE_DIRECTORY "${CMAKE_BINARY_DIR}/packages")
@@ -238,7 +237,7 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_NAME ztkit)
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SECTION net)
 # dpkg-shlibdeps derives the runtime Depends (libsodium23, liburing2, libssl3, libfmt9, ...).
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SHLIBDEPS ON)
-set(CPACK_COMPONENT_RUNTIME_DESCRIPTION "user-space ZeroTier node: the zt and ztperf tools
+set(CPACK_DEBIAN_RUNTIME_DESCRIPTION "user-space ZeroTier node: zt and ztperf tools
 zt joins real ZeroTier networks (roots, controllers, zerotier-one 1.14 peers) with no TUN
 device, no root and no ZeroTier binaries: join, ping, TCP/UDP through ztkit's own IP stack,
 a self-hosted root and an embedded controller. ztperf measures goodput and latency over
@@ -266,7 +265,7 @@ endforeach()
 list(REMOVE_DUPLICATES _ztkit_deb_depends)
 list(JOIN _ztkit_deb_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
 set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "pkg-config, cmake (>= 3.25)")
-set(CPACK_COMPONENT_DEV_DESCRIPTION "user-space ZeroTier node library: development files
+set(CPACK_DEBIAN_DEV_DESCRIPTION "user-space ZeroTier node library: development files
 libztkit embeds a ZeroTier node (identities, the wire protocol, networks, an embedded
 controller and a user-space TCP/IP stack) in a C++20 program: ztkit::Node, UdpSocket,
 TcpStream, TcpListener and a C ABI. Static library, headers, CMake package config
