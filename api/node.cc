@@ -435,6 +435,8 @@ Expected<std::uint64_t> Node::create_network(const ControllerNetwork& s) {
   settings.enable_broadcast = s.enable_broadcast;
   settings.mtu = s.mtu;
   settings.multicast_limit = s.multicast_limit;
+  settings.v6_rfc4193 = s.v6_rfc4193;
+  settings.v6_6plane = s.v6_6plane;
   if (s.pool_first || s.pool_last) {
     if (!s.pool_first || !s.pool_last || s.pool_first->family != IpAddress::Family::v4 ||
         s.pool_last->family != IpAddress::Family::v4 || *s.pool_last < *s.pool_first)

@@ -91,6 +91,10 @@ struct ControllerNetwork {
   // IPv4 pool for automatic assignment (empty: none), and its netmask length.
   std::optional<IpAddress> pool_first, pool_last;
   std::uint8_t pool_prefix_len = 24;
+  // v6AssignMode rfc4193 / 6plane: every member gets fd<nwid>9993<address>/88 and/or
+  // fc<nwid folded>:<address>::1/40 (NDP emulated: neighbours are found without solicitation).
+  bool v6_rfc4193 = false;
+  bool v6_6plane = false;
 };
 
 struct NodeOptions {

@@ -1,11 +1,12 @@
 // The everyday `zt` commands, on the public API only (include/ztkit): each starts a node from
 // --state (the networks it joined before come back by themselves), does one thing and stops.
-//   zt info | join NWID | leave NWID | networks | ping HOST | listen PORT | call HOST:PORT |
+//   zt info | join NWID | leave NWID | networks | ping HOST | listen PORT | call HOST:PORT|URL |
 //   udp-listen PORT | udp-send HOST:PORT MESSAGE
 // Formats follow zerotier-cli where it has the command ("200 info ...", "200 listnetworks ...");
 // --json prints machine-readable output. Progress lines go to stderr only on a terminal.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -14,11 +15,14 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "tools/zt/commands.h"
+#include "tools/zt/http_call.h"
+#include "tools/zt/http_message.h"
 #include "ztkit/node.h"
 #include "ztkit/tcp.h"
 #include "ztkit/udp.h"
@@ -374,17 +378,96 @@ void add_net_commands(CLI::App& app, int& exit_code) {
       }
     });
   }
-  // zt call HOST:PORT
+  // zt call HOST:PORT | URL
   {
     auto o = std::make_shared<common_options>();
     auto target = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("call", "A raw TCP connection: stdin to the stream, the stream to stdout");
-    cmd->add_option("target", *target, "HOST:PORT on the network")->required();
+    auto data = std::make_shared<std::string>();
+    auto headers = std::make_shared<std::vector<std::string>>();
+    auto include = std::make_shared<bool>(false);
+    auto method = std::make_shared<std::string>();
+    CLI::App* cmd = app.add_subcommand(
+        "call",
+        "HOST:PORT: a raw TCP connection (stdin to the stream, the stream to stdout). "
+        "http://IP[:PORT]/PATH: one HTTP/1.1 request, the body printed like curl "
+        "(exit 22 with a one-line error for a non-2xx status)");
+    cmd->add_option("target", *target, "HOST:PORT, or http://IP[:PORT]/PATH ([IPv6] in brackets)")->required();
+    auto* d = cmd->add_option("-d,--data", *data, "HTTP: POST this body (@FILE: a file's contents, @-: stdin)");
+    auto* h = cmd->add_option("-H,--header", *headers, "HTTP: an extra header 'Name: value' (repeatable)");
+    auto* i = cmd->add_flag("-i,--include", *include, "HTTP: print the status line and header fields first");
+    auto* x = cmd->add_option("-X,--request", *method, "HTTP: the method (default GET, or POST with -d)");
     add_common(cmd, *o, true);
-    cmd->callback([o, target, &exit_code] {
+    cmd->callback([o, target, data, headers, include, method, d, h, i, x, &exit_code] {
+      if (http::looks_like_url(*target)) {
+        std::string why;
+        auto u = http::parse_url(*target, &why);
+        if (!u) {
+          exit_code = failed("call", why);
+          return;
+        }
+        http::request req;
+        req.to = *u;
+        for (const auto& line : *headers) {
+          http::header hd;
+          if (!http::valid_header_line(line, &hd)) {
+            exit_code = failed("call", "not a header 'Name: value': " + line);
+            return;
+          }
+          req.headers.push_back(std::move(hd));
+        }
+        if (d->count() > 0) {
+          req.method = "POST";
+          if (!data->empty() && data->front() == '@') {
+            const std::string file = data->substr(1);
+            FILE* f = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+            if (f == nullptr) {
+              exit_code = failed("call", "cannot read " + file);
+              return;
+            }
+            std::array<char, 16384> b;
+            for (std::size_t n; (n = std::fread(b.data(), 1, b.size(), f)) > 0;) req.body.append(b.data(), n);
+            if (f != stdin) std::fclose(f);
+          } else {
+            req.body = *data;
+          }
+        }
+        if (x->count() > 0) {
+          if (method->empty() || !std::all_of(method->begin(), method->end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+            exit_code = failed("call", "not an HTTP method: " + *method);
+            return;
+          }
+          req.method = *method;
+        }
+        auto ip = IpAddress::parse(u->ip);
+        if (!ip) {
+          exit_code = failed("call", "not an IP address: " + u->ip);
+          return;
+        }
+        auto j = join_network(*o);
+        if (!j) {
+          exit_code = failed("call", j.error().message);
+          return;
+        }
+        const std::chrono::milliseconds timeout(o->timeout_ms);
+        auto s = TcpStream::connect(*j->node, j->nwid, {*ip, u->port}, timeout);
+        if (!s) {
+          exit_code = failed("call", s.error().message);
+          return;
+        }
+        const auto r = http_call(*s, req, *include, timeout, stdout);
+        if (r.exit_code != 0) {
+          std::fprintf(stderr, "zt call: %s\n", r.error.c_str());
+          exit_code = r.exit_code;
+        }
+        return;
+      }
+      if (d->count() + h->count() + i->count() + x->count() > 0) {
+        exit_code = failed("call", "-d, -H, -i and -X need an http:// URL, not HOST:PORT");
+        return;
+      }
       auto to = host_port(*target);
       if (!to || to->ip.is_any()) {
-        exit_code = failed("call", "not HOST:PORT: " + *target);
+        exit_code = failed("call", "not HOST:PORT or http://IP[:PORT]/PATH: " + *target);
         return;
       }
       auto j = join_network(*o);
