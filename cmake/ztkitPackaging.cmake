@@ -214,10 +214,8 @@ install(FILES "${PROJECT_SOURCE_DIR}/packaging/ztkit.env.example"
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT runtime)
 install(FILES "${PROJECT_SOURCE_DIR}/README.md" DESTINATION ${CMAKE_INSTALL_DOCDIR}
   COMPONENT runtime)
-if(EXISTS "${PROJECT_SOURCE_DIR}/docs")
-  install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION ${CMAKE_INSTALL_DOCDIR}
-    COMPONENT runtime)
-endif()
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION ${CMAKE_INSTALL_DOCDIR}
+  COMPONENT runtime)
 
 # ---- CPack: `cpack -G DEB` in a build folder.
 set(CPACK_PACKAGE_NAME ztkit)

@@ -33,7 +33,8 @@ check() {  # check DEB PATH...: each PATH is in the package
   done
 }
 check "${runtime[0]}" usr/bin/zt usr/bin/ztperf usr/lib/systemd/system/ztkit@.service \
-  usr/share/doc/ztkit/README.md
+  usr/share/doc/ztkit/README.md usr/share/doc/ztkit/operations.md \
+  usr/share/doc/ztkit/commands/join.md
 check "${dev[0]}" "usr/lib/(.*/)?libztkit\.a" usr/include/ztkit/node.h \
   "usr/lib/(.*/)?cmake/ztkit/ztkitConfig\.cmake" "usr/lib/(.*/)?pkgconfig/ztkit\.pc"
 # Runtime Depends from dpkg-shlibdeps; the -dev package names what linking libztkit.a needs.
