@@ -27,6 +27,14 @@ bool is_token(std::string_view s) {
   });
 }
 
+// RFC 9110 §5.5: no control characters but HTAB in a field value (nor any in a request line).
+bool has_ctl(std::string_view s, bool allow_tab) {
+  return std::any_of(s.begin(), s.end(), [allow_tab](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && !(allow_tab && c == '\t')) || u == 0x7f;
+  });
+}
+
 // Where the head ends (after the blank line), or 0 if not within `in`.
 std::size_t head_end(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -115,7 +123,7 @@ parsed parse_request_head(std::span<const std::uint8_t> bytes, request_head& out
   if (sp1 == std::string_view::npos || sp2 == sp1) return {status::bad_request_line};
   const std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
                          version = line.substr(sp2 + 1);
-  if (!is_token(method) || target.empty() || target.find(' ') != std::string_view::npos)
+  if (!is_token(method) || target.empty() || target.find(' ') != std::string_view::npos || has_ctl(line, false))
     return {status::bad_request_line};
   if (version != "HTTP/1.1" && version != "HTTP/1.0") return {status::bad_version};
   out.method = method;
@@ -125,7 +133,8 @@ parsed parse_request_head(std::span<const std::uint8_t> bytes, request_head& out
   for (std::string_view h = next_line(); !h.empty(); h = next_line()) {
     if (out.headers.size() >= max_headers) return {status::too_large};
     const auto colon = h.find(':');
-    if (colon == std::string_view::npos || !is_token(h.substr(0, colon))) return {status::bad_header};
+    if (colon == std::string_view::npos || !is_token(h.substr(0, colon)) || has_ctl(h.substr(colon + 1), true))
+      return {status::bad_header};
     out.headers.emplace_back(std::string(h.substr(0, colon)), std::string(trim(h.substr(colon + 1))));
   }
   if (method == "CONNECT") {  // authority-form, port required (RFC 9110 §9.3.6)
