@@ -239,6 +239,8 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
                 : o.backend == NodeOptions::Backend::epoll  ? io::backend_kind::epoll
                                                             : io::backend_kind::automatic;
   cfg.node.paths.allow_loopback = o.allow_loopback;
+  cfg.udp_offload = o.udp_offload;
+  cfg.node.balanced_fragments = o.udp_offload;
   cfg.state = &*impl->state;
   cfg.controller = o.controller;
   if (o.root_endpoint) {

@@ -64,6 +64,10 @@ struct node_config {
   path_rules paths;                   // allow_loopback (demo / loopback tests only)
   topology_config topo;
   std::size_t mtu = wire::default_phys_mtu;
+  // Split packets longer than `mtu` into equal datagrams (wire::balanced_split_mtu) rather
+  // than 1.14's full head + remainder: same datagram count, and runs a UDP GSO send can take.
+  // Receivers, 1.14's included, reassemble either. HELLO always uses 1.14's split.
+  bool balanced_fragments = true;
   std::size_t whois_queue_size = 32;  // packets waiting for a WHOIS answer, each direction
   // Our interface addresses to advertise in PUSH_DIRECT_PATHS (Node::directPaths), if any.
   std::vector<wire::inet_address> direct_paths;

@@ -92,7 +92,9 @@ std::uint64_t node_core::send_packet_via(std::int64_t now, peer& p, wire::verb v
   if (expect_reply) expect_reply_to(id);
   ++counters_.tx_packets;
   counters_.note_tx(static_cast<std::uint8_t>(v), out.size(), relayed);
-  (void)wire::for_each_fragment_datagram(out, config_.mtu,
+  const std::size_t split =
+      config_.balanced_fragments ? wire::balanced_split_mtu(out.size(), config_.mtu) : config_.mtu;
+  (void)wire::for_each_fragment_datagram(out, split,
                                          [&](std::span<const std::uint8_t> d, unsigned) {
                                            send_datagram(local, to, d);
                                          });

@@ -22,6 +22,11 @@ std::int64_t steady_ns() {
 
 constexpr std::size_t rx_batch = 64;
 constexpr std::int64_t echo_memory_ms = 120'000;  // forget unanswered ECHOs after 2 minutes
+constexpr std::size_t gso_slab_bytes = 66 * 1024;
+// A UDP GSO send: at most 64 segments (UDP_MAX_SEGMENTS of older kernels) and one IP packet's
+// worth of payload in all.
+constexpr std::uint16_t gso_max_segments = 64;
+constexpr std::size_t gso_max_bytes = 65000;
 
 }  // namespace
 
@@ -34,13 +39,10 @@ class node_runner::sink final : public node_sink {
   void send(socket_id, const wire::inet_address& to, std::span<const std::uint8_t> bytes,
             unsigned ttl) override {
     if (ttl != 0) ++r_.counters_.ttl_ignored;
-    buf::packet_buffer b = r_.pool_.get();
-    if (!b || b.tailroom() < bytes.size()) {
-      ++r_.counters_.tx_no_buffer;
-      return;
-    }
-    std::memcpy(b.append(bytes.size()), bytes.data(), bytes.size());
-    r_.backend_->send(io::tx_datagram{std::move(b), to, 0});
+    if (r_.gso_pool_)
+      r_.batch_add(to, bytes);
+    else
+      r_.send_one(to, bytes);
   }
 
   void on_peer_online(zt_address a) override {
@@ -130,7 +132,15 @@ class node_runner::sink final : public node_sink {
 };
 
 node_runner::node_runner(node_runner_config cfg)
-    : cfg_(std::move(cfg)), pool_(buf::buffer_pool::config{.slab_size = 2048, .count = 2048}) {
+    : cfg_(std::move(cfg)),
+      // With offload, receive slabs hold a whole GRO run (the backends need 64 KiB + room);
+      // 64 of them: the io_uring backend lends 2 MB (31) to the kernel at a time.
+      pool_(cfg_.udp_offload ? buf::buffer_pool::config{.slab_size = gso_slab_bytes, .count = 64}
+                             : buf::buffer_pool::config{.slab_size = 2048, .count = 2048}),
+      tx_pool_(buf::buffer_pool::config{.slab_size = 2048, .count = 2048}) {
+  if (cfg_.udp_offload)
+    gso_pool_ = std::make_unique<buf::buffer_pool>(
+        buf::buffer_pool::config{.slab_size = gso_slab_bytes, .count = 32});
   cfg_.tick_interval_ms = std::clamp<std::int64_t>(cfg_.tick_interval_ms, 10, 500);
   wall_base_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
@@ -152,8 +162,8 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   r->backend_ = std::move(*be);
   // One socket, no GRO/GSO: the core sees one datagram at a time and sends one at a time.
   io::socket_options so = r->cfg_.socket;
-  so.gro = false;
-  so.gso = false;
+  so.gro = r->cfg_.udp_offload;
+  so.gso = r->cfg_.udp_offload;
   if (status s = r->backend_->open(so); !s.ok()) return error{s.code(), s.message()};
   r->local_ = r->backend_->local_address();
   r->wake_ = std::make_shared<runner_wake>(r->backend_->wake_fd());
@@ -340,6 +350,66 @@ void node_runner::post_controller(std::function<void(controller&, std::int64_t)>
   });
 }
 
+void node_runner::send_one(const wire::inet_address& to, std::span<const std::uint8_t> bytes) {
+  buf::packet_buffer b = tx_pool_.get();
+  if (!b || b.tailroom() < bytes.size()) {
+    ++counters_.tx_no_buffer;
+    return;
+  }
+  std::memcpy(b.append(bytes.size()), bytes.data(), bytes.size());
+  backend_->send(io::tx_datagram{std::move(b), to, 0});
+}
+
+void node_runner::batch_add(const wire::inet_address& to, std::span<const std::uint8_t> bytes) {
+  out_batch& b = batch_;
+  if (b.buffer) {
+    const bool joins = b.to == to && !b.closed && bytes.size() <= b.segment &&
+                       b.count < gso_max_segments && b.buffer.size() + bytes.size() <= gso_max_bytes;
+    if (joins && b.count == 1) {
+      // A second datagram: move the first into a big slab (one copy of one datagram per run).
+      buf::packet_buffer big = gso_pool_->get();
+      if (big && big.tailroom() >= gso_max_bytes) {
+        const auto first = b.buffer.bytes();
+        std::memcpy(big.append(first.size()), first.data(), first.size());
+        b.buffer = std::move(big);
+      } else {
+        batch_close();  // no big slab free: datagrams go one by one until one comes back
+      }
+    }
+    if (b.buffer && joins) {
+      std::memcpy(b.buffer.append(bytes.size()), bytes.data(), bytes.size());
+      ++b.count;
+      if (bytes.size() < b.segment) b.closed = true;  // only the last may be shorter
+      return;
+    }
+    batch_close();
+  }
+  buf::packet_buffer first = tx_pool_.get();
+  if (!first || first.tailroom() < bytes.size()) {
+    ++counters_.tx_no_buffer;
+    return;
+  }
+  std::memcpy(first.append(bytes.size()), bytes.data(), bytes.size());
+  b.buffer = std::move(first);
+  b.to = to;
+  b.segment = static_cast<std::uint16_t>(bytes.size());
+  b.count = 1;
+  b.closed = false;
+}
+
+void node_runner::batch_close() {
+  out_batch& b = batch_;
+  if (!b.buffer) return;
+  std::uint16_t segment = 0;
+  if (b.count > 1) {
+    segment = b.segment;
+    ++counters_.gso_sends;
+    counters_.gso_datagrams += b.count;
+  }
+  backend_->send(io::tx_datagram{std::move(b.buffer), b.to, segment});
+  b = out_batch{};
+}
+
 void node_runner::emit(runner_event&& e) {
   if (cfg_.on_event) cfg_.on_event(e);
 }
@@ -373,7 +443,7 @@ void node_runner::run() {
     }
     commands.clear();
     host_->pass(now);
-    backend_->flush();
+    flush_out();
     if (stop_requested_.load()) break;
 
     // Sleep until the next tick or the earliest TCP timer of a joined network's stack.
@@ -388,7 +458,7 @@ void node_runner::run() {
       now = now_ms();
       sink_->now = now;
       host_->pass(now);
-      backend_->flush();
+      flush_out();
       wake_at = std::min(next_tick, host_->next_deadline());
       wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
       if (wait_ms == 0) {
@@ -417,9 +487,9 @@ void node_runner::run() {
       rx[i].buffer = buf::packet_buffer();
     }
     if (host_->has_deferred_joins()) host_->pass(now);
-    backend_->flush();
+    flush_out();
   }
-  backend_->flush();
+  flush_out();
   stopped_.store(true);
 }
 

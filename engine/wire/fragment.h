@@ -129,6 +129,20 @@ constexpr std::size_t fragment_count(std::size_t packet_length, std::size_t mtu)
   return 1 + (packet_length - mtu + chunk - 1) / chunk;
 }
 
+// A split point at most `mtu` that sends a `packet_length`-byte packet in the same number of
+// datagrams as `mtu` does, with the datagrams as equal as they can be: the head and every
+// fragment but the last are exactly the returned length, the last up to (pieces - 1) bytes
+// shorter. A receiver cannot tell (1.14 reassembles by packet ID and fragment number, whatever
+// the sizes: Switch::onRemotePacket / IncomingPacket); a sender gains equal-sized runs of
+// datagrams to one peer, which UDP GSO sends as one (UDP_SEGMENT requires every segment but
+// the last to be of one size). A 2838-byte packet (a full 2800-byte frame) leaves as 1427 +
+// 1427 instead of 1432 + 1422. Returns `mtu` when the packet fits one datagram.
+constexpr std::size_t balanced_split_mtu(std::size_t packet_length, std::size_t mtu) {
+  const std::size_t n = fragment_count(packet_length, mtu);
+  if (n <= 1) return mtu;
+  return (packet_length + (n - 1) * fragment_header_length + n - 1) / n;
+}
+
 // The longest armored packet that a 1.14 receiver can reassemble when sent at `mtu`: a head
 // and 6 fragments, capped by the receiver's 10024-byte packet buffer. 9928 at 1432.
 constexpr std::size_t max_sendable_length(std::size_t mtu) {

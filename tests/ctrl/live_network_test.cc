@@ -7,7 +7,9 @@
 // zerotier-one root and controller in namespace ztlab and the member tap-a (a zerotier-one with
 // a kernel tap) in ztlab-a. Then:
 //   1. a ztkit member (`zt node`) joins zerotier-one's controller network 47017ef593c0ffee,
-//      gets the address the controller assigns, and pings tap-a's kernel through its own stack;
+//      gets the address the controller assigns, and pings tap-a's kernel through its own stack
+//      with 2400-byte payloads, so each ZeroTier packet is fragmented both ways: ours split
+//      evenly (node_config::balanced_fragments), zerotier-one's as 1.14 splits;
 //   2. zerotier-one's member tap-a joins a network of ztkit's embedded controller (`zt node
 //      --controller-network`) and gets an address from its pool (zerotier-cli listnetworks OK).
 // Everything is torn down by the lab's stop script (by PID) and the namespaces deleted.
@@ -115,7 +117,8 @@ TEST(LiveNetworks, JoinEachOthersControllersAndPing) {
   const pid_t member = procs.spawn({"/usr/bin/env", "ip", "netns", "exec", "ztlab", zt, "node", "--state",
                                     us.string(), "--planet", planet, "--listen",
                                     "172.30.99.1:29996", "--join", "47017ef593c0ffee", "--ping",
-                                    "10.147.17.11", "--ping-count", "3", "--echo-interval-ms",
+                                    "10.147.17.11", "--ping-count", "3", "--ping-size", "2400",
+                                    "--echo-interval-ms",
                                     "300", "--wait-ms", "40000"},
                                    us_log);
   ASSERT_GT(member, 0);

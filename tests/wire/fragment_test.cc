@@ -268,5 +268,36 @@ TEST(FragmentSplit, SyntheticRoundTripAtManyMtus) {
   }
 }
 
+// The even split (balanced_split_mtu): the same number of datagrams as 1.14's split at `mtu`,
+// none longer than `mtu`, all but the last of one length and the last at most (pieces - 1)
+// shorter, and the packet reassembles from them. (Live: zerotier-one 1.14.1 reassembles such
+// packets, tests/ctrl/live_network_test.cc.)
+TEST(FragmentSplit, BalancedSplitKeepsCountAndEvensSizes) {
+  for (std::size_t mtu : {100u, 576u, 1400u, 1432u, 1500u, 9000u}) {
+    const std::size_t max = max_sendable_length(mtu);
+    for (std::size_t len = 28; len <= max; len += (mtu < 200 ? 1 : 13)) {
+      const std::size_t even = balanced_split_mtu(len, mtu);
+      ASSERT_LE(even, mtu);
+      if (len <= mtu) {
+        EXPECT_EQ(even, mtu);
+        continue;
+      }
+      bytes p = fake_packet(len, even, static_cast<std::uint32_t>(len * 7 + mtu));
+      bytes scratch(split_scratch_length(len, even));
+      auto split = split_packet(p, even, scratch);
+      ASSERT_TRUE(split.ok()) << "mtu " << mtu << " len " << len << ": " << split.message();
+      ASSERT_EQ(split->count, fragment_count(len, mtu)) << "mtu " << mtu << " len " << len;
+      for (std::size_t i = 0; i + 1 < split->count; ++i) EXPECT_EQ(split->datagrams[i].size(), even);
+      const std::size_t last = split->datagrams[split->count - 1].size();
+      EXPECT_LE(last, even);
+      EXPECT_GE(last + split->count - 1, even) << "mtu " << mtu << " len " << len;
+      ASSERT_EQ(concat_pieces(split->all()), p) << "mtu " << mtu << " len " << len;
+    }
+  }
+  // A full 2800-byte frame in a FRAME packet (2838 bytes armored): two datagrams of 1427.
+  EXPECT_EQ(balanced_split_mtu(2838, 1432), 1427u);
+  EXPECT_EQ(fragment_count(2838, 1427), 2u);
+}
+
 }  // namespace
 }  // namespace ztkit::wire

@@ -407,8 +407,10 @@ void add_node_command(CLI::App& app, int& exit_code) {
     bool until_joined = false;
     std::string ping;
     int ping_count = 3;
+    std::size_t ping_size = 32;
     int udp_echo = 0;
     bool stats = false;
+    std::string metrics;
     controller_options ctl;
   };
   auto o = std::make_shared<options>();
@@ -455,6 +457,11 @@ void add_node_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--ping-count", o->ping_count, "With --ping: replies to wait for, then exit 0")
       ->needs(ping)
       ->check(CLI::Range(1, 1000));
+  cmd->add_option("--ping-size", o->ping_size,
+                  "With --ping: ICMP payload bytes (default 32; above ~1380 the ZeroTier packet "
+                  "is fragmented)")
+      ->needs(ping)
+      ->check(CLI::Range(0, 2700));
   cmd->add_option("--udp-echo", o->udp_echo,
                   "On the first --join network, echo UDP datagrams sent to this port back to "
                   "their sender (through ztkit's IP stack; no polling)")
@@ -598,12 +605,14 @@ void add_node_command(CLI::App& app, int& exit_code) {
       if (ping_ready && now >= next_ping) {
         const std::uint16_t seq = ++ping_seq;
         const wire::inet_address dst = *ping_to;
-        runner.post_network(ping_net, [pings, seq, dst](ctrl::network_stack& st, std::int64_t now) {
+        std::vector<std::uint8_t> data(o->ping_size);
+        for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>("ztkit"[i % 5] + i / 5);
+        runner.post_network(ping_net, [pings, seq, dst, data = std::move(data)](ctrl::network_stack& st,
+                                                                                 std::int64_t now) {
           {
             std::lock_guard lock(pings->mu);
             pings->sent[seq] = now;
           }
-          static constexpr std::uint8_t data[32] = {'z', 't', 'k', 'i', 't'};
           st.send_ping(now, dst, 0x7a74, seq, data);
         });
         next_ping = now + o->echo_interval_ms;

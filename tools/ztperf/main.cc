@@ -80,6 +80,7 @@ struct Options {
   std::string kernel;
   std::string state, planet, network, listen = "0.0.0.0:0";
   bool allow_loopback = false;
+  bool no_offload = false;
   int port = 5201;
   bool port_given = false;
   int join_timeout = 60;
@@ -247,6 +248,7 @@ int run_local(const Options& o) {
   ro.state_dir = (dir / "root").string();
   ro.listen = "127.0.0.1:0";
   ro.allow_loopback = true;
+  ro.udp_offload = !o.no_offload;
   ro.controller = true;
   std::uint16_t root_port = 0;
   {
@@ -280,6 +282,7 @@ int run_local(const Options& o) {
         mo.listen = "127.0.0.1:0";
         mo.planet_file = (*root)->planet_file();
         mo.allow_loopback = true;
+        mo.udp_offload = !o.no_offload;
         started[i].emplace(ztkit::Node::start(mo));
       });
     for (auto& t : th) t.join();
@@ -342,6 +345,7 @@ int run_node(const Options& o) {
   no.planet_file = o.planet;
   no.listen = o.listen;
   no.allow_loopback = o.allow_loopback;
+  no.udp_offload = !o.no_offload;
   auto node = ztkit::Node::start(no);
   if (!node) return runtime_error("cannot start the node: " + node.error().message);
   if (auto j = (*node)->join(nwid); !j) return runtime_error("join: " + j.error().message);
@@ -419,6 +423,9 @@ int main(int argc, char** argv) {
                        return ztkit::SocketAddress::parse(v) ? std::string() : "not ADDR:PORT: " + v;
                      });
   auto* loop = app.add_flag("--allow-loopback", o.allow_loopback, "Accept loopback paths (tests on one machine)");
+  app.add_flag("--no-offload", o.no_offload,
+               "Nodes send and receive one UDP datagram per system call (no GSO/GRO, 1.14's "
+               "fragment split), as zerotier-one does: the baseline for the offload");
   auto* port = app.add_option("-p,--port", o.port, "The server's TCP/UDP port")->capture_default_str()->check(CLI::Range(1, 65535));
   auto* jt = app.add_option("--join-timeout", o.join_timeout, "Seconds to wait for the network")->capture_default_str()
                  ->check(CLI::Range(1, 3600));
