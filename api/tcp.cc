@@ -15,6 +15,7 @@
 
 #include "api/internal/byte_pipe.h"
 #include "api/internal/node_impl.h"
+#include "api/internal/poll_access.h"
 #include "api/internal/ready_fd.h"
 #include "engine/buf/spsc_ring.h"
 #include "ztkit/tcp.h"
@@ -49,6 +50,8 @@ netstack::tcp_config socket_config(const TcpOptions& o) {
   netstack::tcp_config c;
   c.nodelay = o.nodelay;
   c.keepalive_idle_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(0, o.keepalive_idle.count()));
+  c.keepalive_interval_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(1, o.keepalive_interval.count()));
+  c.keepalive_probes = std::max(1u, o.keepalive_count);
   return c;
 }
 
@@ -56,7 +59,10 @@ netstack::tcp_config socket_config(const TcpOptions& o) {
 
 struct TcpStream::State final : ctrl::stack_client {
   State(std::shared_ptr<node_link> l, std::uint64_t id, const TcpOptions& o)
-      : link(std::move(l)), nwid(id), rx(o.recv_buffer), tx(o.send_buffer) {}
+      : link(std::move(l)), nwid(id), rx(o.recv_buffer), tx(o.send_buffer),
+        read_timeout_ms(o.read_timeout.count()), write_timeout_ms(o.write_timeout.count()),
+        linger_ms(o.linger ? std::max<std::int64_t>(0, o.linger->count()) : -1),
+        nonblocking(o.non_blocking) {}
 
   std::shared_ptr<node_link> link;
   std::uint64_t nwid;
@@ -76,8 +82,23 @@ struct TcpStream::State final : ctrl::stack_client {
 
   // Requests from the application.
   std::atomic<bool> want_shutdown{false}, want_close{false}, want_abort{false};
+  // close() / abort() ran: every later call fails with `closed`. The State stays with the
+  // TcpStream object until it is destroyed, so a close() from one thread while another is
+  // in read() or write() is safe: those wake up (events / room are raised) and fail cleanly.
+  std::atomic<bool> app_closed{false};
+  bool usable() const { return !app_closed.load(std::memory_order_acquire); }
   std::atomic<int> want_nodelay{-1};
+  std::atomic<std::int64_t> want_keepalive{-1};
   bool shutdown_done = false;  // node thread
+  // Options read by application threads (TcpOptions): default timeouts, SO_LINGER (-1: off).
+  std::atomic<std::int64_t> read_timeout_ms, write_timeout_ms, linger_ms;
+  std::atomic<bool> nonblocking;
+  bool close_sent = false;  // node thread: a lingering close() has closed the socket
+
+  std::chrono::milliseconds default_timeout(bool reading) const {
+    if (nonblocking.load(std::memory_order_relaxed)) return std::chrono::milliseconds(0);
+    return std::chrono::milliseconds((reading ? read_timeout_ms : write_timeout_ms).load(std::memory_order_relaxed));
+  }
 
   // Frames arrive in batches (up to 64 datagrams per poll of the node's socket); the
   // application hears of what they brought once, at the end of the batch (on_poll runs before
@@ -126,6 +147,7 @@ struct TcpStream::State final : ctrl::stack_client {
       return finish(set);
     }
     if (const int nd = want_nodelay.exchange(-1); nd >= 0) sock.set_nodelay(nd == 1);
+    if (const auto ka = want_keepalive.exchange(-1); ka >= 0) sock.set_keepalive(static_cast<std::uint64_t>(ka));
     if (!connected.load(std::memory_order_relaxed) && sock.is_established()) {
       local = to_socket_address(sock.local());
       peer = to_socket_address(sock.remote());
@@ -177,8 +199,20 @@ struct TcpStream::State final : ctrl::stack_client {
     mss.store(sock.mss(), std::memory_order_relaxed);
     // A closed stream leaves once what it wrote reached the socket (or the socket died).
     if (want_close.load(std::memory_order_acquire) &&
-        (tx.size() == 0 || !sock.may_send() || error.load() != 0))
-      return finish(set);
+        (tx.size() == 0 || !sock.may_send() || error.load() != 0)) {
+      if (linger_ms.load(std::memory_order_acquire) <= 0 || error.load() != 0 || !sock.is_open())
+        return finish(set);
+      // SO_LINGER: keep the socket until everything written and our FIN are acknowledged
+      // (FIN-WAIT-2, TIME-WAIT or CLOSED; RFC 9293 §3.6), so that close() can report it.
+      if (!close_sent) {
+        sock.close();
+        close_sent = true;
+      }
+      const auto st = sock.state();
+      if (st == netstack::tcp_state::fin_wait_2 || st == netstack::tcp_state::time_wait ||
+          st == netstack::tcp_state::closed)
+        return finish(set);
+    }
     if (!sock.is_open() && (error.load() != 0 || connected.load())) {
       // Closed under us (reset, timeout, or both sides done): nothing more will come.
       if (!eof.load()) {
@@ -212,6 +246,19 @@ struct TcpListener::State final : ctrl::stack_client {
   SocketAddress local;
   std::atomic<bool> closed{false};
   std::atomic<std::uint64_t> dropped{0};
+
+  // Application side, `mu` held, after close: connections the node accepted but the
+  // application never took are closed (gracefully) by the node's side.
+  void drain() {
+    std::shared_ptr<TcpStream::State> st;
+    bool any = false;
+    while (accepted.try_pop(st)) {
+      st->app_closed.store(true);
+      st->want_close.store(true, std::memory_order_release);
+      any = true;
+    }
+    if (any) link->wake();
+  }
 
   void on_input(ctrl::network_stack& st, std::int64_t now) override { take(st, now); }
   bool on_poll(ctrl::network_stack& st, std::int64_t now) override {
@@ -320,8 +367,10 @@ Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAdd
   }
 }
 
-Expected<std::size_t> TcpStream::read(std::span<std::byte> buf, std::chrono::milliseconds timeout) {
-  if (!s_) return Error(Errc::closed, "the stream is closed");
+Expected<std::size_t> TcpStream::read(std::span<std::byte> buf,
+                                      std::optional<std::chrono::milliseconds> timeout_opt) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  const std::chrono::milliseconds timeout = timeout_opt ? *timeout_opt : s_->default_timeout(true);
   const auto deadline = clock_type::now() + timeout;
   std::lock_guard lock(s_->rx_mu);
   for (;;) {
@@ -335,13 +384,13 @@ Expected<std::size_t> TcpStream::read(std::span<std::byte> buf, std::chrono::mil
     if (const int e = s_->error.load(std::memory_order_acquire); e != 0)
       return map_error(static_cast<netstack::tcp_socket_error>(e));
     if (s_->eof.load(std::memory_order_acquire) && s_->rx.size() == 0) return std::size_t{0};
-    if (s_->detached.load()) return Error(Errc::closed, "the stream is closed");
+    if (s_->detached.load() || !s_->usable()) return Error(Errc::closed, "the stream is closed");
     if (!s_->link->get()) return stopped_error();
     if (timeout.count() == 0) return Error(Errc::would_block, "no data yet");
     const int w = wait_slice(timeout, deadline);
     if (w == -2) return Error(Errc::timed_out, "no data within the timeout");
     s_->events.clear();
-    if (s_->rx.size() > 0 || s_->eof.load() || s_->error.load() != 0) {
+    if (s_->rx.size() > 0 || s_->eof.load() || s_->error.load() != 0 || !s_->usable()) {
       s_->events.set();  // level: still readable for other waiters / the fd
       continue;
     }
@@ -350,14 +399,15 @@ Expected<std::size_t> TcpStream::read(std::span<std::byte> buf, std::chrono::mil
 }
 
 Expected<std::size_t> TcpStream::write(std::span<const std::byte> data,
-                                       std::chrono::milliseconds timeout) {
-  if (!s_ || s_->want_close.load()) return Error(Errc::closed, "the stream is closed");
+                                       std::optional<std::chrono::milliseconds> timeout_opt) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  const std::chrono::milliseconds timeout = timeout_opt ? *timeout_opt : s_->default_timeout(false);
   if (s_->want_shutdown.load()) return Error(Errc::closed, "the stream was shut down for writing");
   const auto deadline = clock_type::now() + timeout;
   std::lock_guard lock(s_->tx_mu);
   for (;;) {
     if (const int e = s_->error.load(); e != 0) return map_error(static_cast<netstack::tcp_socket_error>(e));
-    if (s_->detached.load()) return Error(Errc::closed, "the stream is closed");
+    if (s_->detached.load() || !s_->usable()) return Error(Errc::closed, "the stream is closed");
     const std::size_t n = s_->tx.write({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
     if (n > 0 || data.empty()) {
       s_->link->wake();
@@ -368,18 +418,23 @@ Expected<std::size_t> TcpStream::write(std::span<const std::byte> data,
     const int w = wait_slice(timeout, deadline);
     if (w == -2) return Error(Errc::timed_out, "no room in the send buffer within the timeout");
     s_->room.clear();
-    if (s_->tx.free() > 0 || s_->error.load() != 0) continue;
+    if (s_->tx.free() > 0 || s_->error.load() != 0 || !s_->usable()) continue;
     s_->room.wait(w);
   }
 }
 
-Expected<void> TcpStream::write_all(std::span<const std::byte> data, std::chrono::milliseconds timeout) {
+Expected<void> TcpStream::write_all(std::span<const std::byte> data,
+                                   std::optional<std::chrono::milliseconds> timeout_opt) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  const std::chrono::milliseconds timeout = timeout_opt ? *timeout_opt : s_->default_timeout(false);
   const auto deadline = clock_type::now() + timeout;
   while (!data.empty()) {
     std::chrono::milliseconds left = timeout;
     if (timeout.count() >= 0) {
       left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      if (left.count() <= 0) return Error(Errc::timed_out, "write_all timed out");
+      if (left.count() <= 0)
+        return Error(timeout.count() == 0 ? Errc::would_block : Errc::timed_out,
+                     timeout.count() == 0 ? "the send buffer is full" : "write_all timed out");
     }
     auto n = write(data, left);
     if (!n) return n.error();
@@ -389,24 +444,52 @@ Expected<void> TcpStream::write_all(std::span<const std::byte> data, std::chrono
 }
 
 Expected<void> TcpStream::shutdown_write() {
-  if (!s_ || s_->want_close.load()) return Error(Errc::closed, "the stream is closed");
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
   s_->want_shutdown.store(true, std::memory_order_release);
   s_->link->wake();
   return {};
 }
 
-void TcpStream::close() {
-  if (!s_) return;
-  s_->want_close.store(true, std::memory_order_release);
-  s_->link->wake();
-  s_.reset();
+Expected<void> TcpStream::close() {
+  if (!s_ || s_->app_closed.exchange(true)) return {};
+  State* s = s_.get();
+  s->events.set();  // wake readers and writers blocked in other threads: they fail with `closed`
+  s->room.set();
+  const std::int64_t linger = s->linger_ms.load();
+  if (linger == 0) {  // SO_LINGER 0: an abortive close (RST), unsent data dropped
+    s->want_abort.store(true, std::memory_order_release);
+    s->link->wake();
+    return {};
+  }
+  s->want_close.store(true, std::memory_order_release);
+  s->link->wake();
+  if (linger < 0) return {};
+  // Wait until the node's side has seen everything acknowledged (it detaches then) or failed.
+  const auto deadline = clock_type::now() + std::chrono::milliseconds(linger);
+  for (;;) {
+    if (s->detached.load(std::memory_order_acquire)) {
+      if (const int e = s->error.load(); e != 0) return map_error(static_cast<netstack::tcp_socket_error>(e));
+      return {};
+    }
+    if (!s->link->get()) return stopped_error();
+    const int w = wait_slice(std::chrono::milliseconds(linger), deadline);
+    if (w == -2) {
+      s->linger_ms.store(-1, std::memory_order_release);  // deliver in the background
+      s->link->wake();
+      return Error(Errc::timed_out, "close: what was written was not acknowledged within the linger time");
+    }
+    s->events.clear();
+    if (s->detached.load()) continue;
+    s->events.wait(w);
+  }
 }
 
 void TcpStream::abort() {
-  if (!s_) return;
+  if (!s_ || s_->app_closed.exchange(true)) return;
   s_->want_abort.store(true, std::memory_order_release);
+  s_->events.set();
+  s_->room.set();
   s_->link->wake();
-  s_.reset();
 }
 
 SocketAddress TcpStream::local_address() const {
@@ -415,7 +498,8 @@ SocketAddress TcpStream::local_address() const {
 SocketAddress TcpStream::peer_address() const {
   return s_ && s_->connected.load(std::memory_order_acquire) ? s_->peer : SocketAddress{};
 }
-int TcpStream::fd() const { return s_ ? s_->events.fd() : -1; }
+bool TcpStream::is_open() const { return s_ && s_->usable(); }
+int TcpStream::fd() const { return s_ && s_->usable() ? s_->events.fd() : -1; }
 
 TcpStats TcpStream::stats() const {
   TcpStats t;
@@ -430,9 +514,42 @@ TcpStats TcpStream::stats() const {
 }
 
 Expected<void> TcpStream::set_nodelay(bool on) {
-  if (!s_) return Error(Errc::closed, "the stream is closed");
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
   s_->want_nodelay.store(on ? 1 : 0, std::memory_order_release);
   s_->link->wake();
+  return {};
+}
+
+Expected<void> TcpStream::set_keepalive(std::chrono::milliseconds idle) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  if (idle.count() < 0) return Error(Errc::invalid_argument, "keepalive idle time must be >= 0");
+  s_->want_keepalive.store(idle.count(), std::memory_order_release);
+  s_->link->wake();
+  return {};
+}
+
+Expected<void> TcpStream::set_linger(std::optional<std::chrono::milliseconds> linger) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  if (linger && linger->count() < 0) return Error(Errc::invalid_argument, "linger time must be >= 0");
+  s_->linger_ms.store(linger ? linger->count() : -1);
+  return {};
+}
+
+Expected<void> TcpStream::set_read_timeout(std::chrono::milliseconds timeout) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  s_->read_timeout_ms.store(timeout.count());
+  return {};
+}
+
+Expected<void> TcpStream::set_write_timeout(std::chrono::milliseconds timeout) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  s_->write_timeout_ms.store(timeout.count());
+  return {};
+}
+
+Expected<void> TcpStream::set_nonblocking(bool on) {
+  if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
+  s_->nonblocking.store(on);
   return {};
 }
 
@@ -443,11 +560,21 @@ TcpListener::TcpListener(TcpListener&&) noexcept = default;
 TcpListener& TcpListener::operator=(TcpListener&& o) noexcept {
   if (this != &o) {
     close();
+    if (s_) {
+      std::lock_guard lock(s_->mu);
+      s_->drain();
+    }
     s_ = std::move(o.s_);
   }
   return *this;
 }
-TcpListener::~TcpListener() { close(); }
+TcpListener::~TcpListener() {
+  close();
+  if (s_) {  // no other thread may use a listener being destroyed: take what is left
+    std::lock_guard lock(s_->mu);
+    s_->drain();
+  }
+}
 
 Expected<TcpListener> TcpListener::listen(Node& node, std::uint64_t nwid, SocketAddress local,
                                           std::size_t backlog, TcpOptions accepted) {
@@ -494,6 +621,10 @@ Expected<TcpStream> TcpListener::accept(std::chrono::milliseconds timeout) {
   const auto deadline = clock_type::now() + timeout;
   std::lock_guard lock(s_->mu);
   for (;;) {
+    if (s_->closed.load()) {
+      s_->drain();
+      return Error(Errc::closed, "the listener is closed");
+    }
     std::shared_ptr<TcpStream::State> st;
     if (s_->accepted.try_pop(st)) {
       if (s_->accepted.empty()) {
@@ -507,6 +638,7 @@ Expected<TcpStream> TcpListener::accept(std::chrono::milliseconds timeout) {
     const int w = wait_slice(timeout, deadline);
     if (w == -2) return Error(Errc::timed_out, "no connection within the timeout");
     s_->ready.clear();
+    if (s_->closed.load()) continue;  // close() from another thread: drain and fail above
     if (!s_->accepted.empty()) {
       s_->ready.set();
       continue;
@@ -516,18 +648,78 @@ Expected<TcpStream> TcpListener::accept(std::chrono::milliseconds timeout) {
 }
 
 SocketAddress TcpListener::local_address() const { return s_ ? s_->local : SocketAddress{}; }
-int TcpListener::fd() const { return s_ ? s_->ready.fd() : -1; }
+int TcpListener::fd() const { return s_ && !s_->closed.load() ? s_->ready.fd() : -1; }
 
 void TcpListener::close() {
-  if (!s_) return;
-  if (!s_->closed.exchange(true)) s_->link->wake();
-  // Connections accepted by the node but not by the application are closed with the ring.
-  std::shared_ptr<TcpStream::State> st;
-  while (s_->accepted.try_pop(st)) {
-    st->want_close.store(true);
-    s_->link->wake();
+  if (!s_ || s_->closed.exchange(true)) return;
+  s_->ready.set();   // an accept() blocked in another thread wakes and fails with `closed`
+  s_->link->wake();  // the node's side stops listening on its next pass
+  // Connections accepted by the node but not by the application are closed with the ring:
+  // here, or by the accept() that holds the ring (it drains it on its way out).
+  std::unique_lock lock(s_->mu, std::try_to_lock);
+  if (lock) s_->drain();
+}
+
+}  // namespace ztkit
+
+namespace ztkit {
+
+// ---- readiness for ztkit::poll (api/poll.cc) ------------------------------------------------
+
+unsigned poll_access::check(const TcpStream& x, unsigned wanted, bool rearm) {
+  const std::shared_ptr<TcpStream::State>& s = x.s_;
+  if (!s || !s->usable()) return PollItem::invalid;
+  const auto now = [&] {
+    unsigned r = 0;
+    const bool failed = s->error.load(std::memory_order_acquire) != 0;
+    const bool gone = s->detached.load(std::memory_order_acquire);
+    const bool eof = s->eof.load(std::memory_order_acquire);
+    if ((wanted & PollItem::readable) && (s->rx.size() > 0 || eof || failed || gone)) r |= PollItem::readable;
+    if ((wanted & PollItem::writable) &&
+        (failed || gone || (s->connected.load(std::memory_order_acquire) && s->tx.free() > 0)))
+      r |= PollItem::writable;
+    if (failed) r |= PollItem::error;
+    if (eof || failed || gone) r |= PollItem::hangup;
+    if (!s->link->get()) r |= PollItem::error | PollItem::hangup;
+    return r;
+  };
+  const unsigned r = now();
+  if (!rearm) return r;
+  bool cleared = false;
+  if ((wanted & PollItem::readable) && !(r & PollItem::readable)) {
+    s->events.clear();
+    cleared = true;
   }
-  s_.reset();
+  if ((wanted & PollItem::writable) && !(r & PollItem::writable)) {
+    s->room.clear();
+    cleared = true;
+  }
+  return cleared ? now() : r;
+}
+
+std::array<int, 2> poll_access::fds(const TcpStream& x, unsigned wanted) {
+  if (!x.s_ || !x.s_->usable()) return {-1, -1};
+  // Errors and EOF also raise `events`, so it is waited on even for writable alone.
+  return {x.s_->events.fd(), (wanted & PollItem::writable) ? x.s_->room.fd() : -1};
+}
+
+unsigned poll_access::check(const TcpListener& x, unsigned wanted, bool rearm) {
+  const std::shared_ptr<TcpListener::State>& s = x.s_;
+  if (!s || s->closed.load()) return PollItem::invalid;
+  const auto now = [&] {
+    unsigned r = 0;
+    if ((wanted & PollItem::readable) && !s->accepted.empty()) r |= PollItem::readable;
+    if (!s->link->get()) r |= PollItem::error | PollItem::hangup;
+    return r;
+  };
+  const unsigned r = now();
+  if (!rearm || !(wanted & PollItem::readable) || (r & PollItem::readable)) return r;
+  s->ready.clear();
+  return now();
+}
+
+std::array<int, 2> poll_access::fds(const TcpListener& x, unsigned) {
+  return {x.s_ ? x.s_->ready.fd() : -1, -1};
 }
 
 }  // namespace ztkit

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "api/internal/node_impl.h"
+#include "api/internal/poll_access.h"
 #include "api/internal/ready_fd.h"
 #include "engine/buf/spsc_ring.h"
 #include "ztkit/udp.h"
@@ -38,13 +39,17 @@ constexpr std::size_t max_udp_payload = 65507;
 
 struct UdpSocket::State final : ctrl::stack_client {
   State(std::shared_ptr<node_link> l, std::uint64_t id, const UdpOptions& o)
-      : link(std::move(l)), nwid(id), rx(round_pow2(o.recv_queue)), tx(round_pow2(o.send_queue)) {}
+      : link(std::move(l)), nwid(id), rx(round_pow2(o.recv_queue)), tx(round_pow2(o.send_queue)),
+        recv_timeout_ms(o.recv_timeout.count()), nonblocking(o.non_blocking) {}
 
   std::shared_ptr<node_link> link;
   std::uint64_t nwid;
   buf::spsc_ring<datagram> rx, tx;
   std::mutex rx_mu, tx_mu;  // application threads only
   ready_fd readable;
+  ready_fd room;  // up after the node took datagrams from `tx` (ztkit::poll's writable)
+  std::atomic<std::int64_t> recv_timeout_ms;  // UdpOptions::recv_timeout
+  std::atomic<bool> nonblocking;
   std::atomic<bool> closed{false};
   SocketAddress local;
   netstack::udp_handle handle;  // node thread
@@ -79,6 +84,7 @@ struct UdpSocket::State final : ctrl::stack_client {
       return false;
     }
     auto& sock = socks.get(handle);
+    bool took = false;
     // Datagrams stay in our queue while the stack's transmit ring is full (it drains as the
     // interface sends): back-pressure instead of silent loss.
     while (datagram* d = tx.front()) {
@@ -89,7 +95,9 @@ struct UdpSocket::State final : ctrl::stack_client {
       else
         send_errors.fetch_add(1, std::memory_order_relaxed);
       tx.pop_front();
+      took = true;
     }
+    if (took) room.set();  // one eventfd write until a poller clears it again
     return true;
   }
 };
@@ -171,8 +179,12 @@ Expected<std::size_t> UdpSocket::send_to(std::span<const std::byte> data, const 
 }
 
 Expected<std::size_t> UdpSocket::recv_from(std::span<std::byte> buf, SocketAddress* from,
-                                           std::chrono::milliseconds timeout) {
+                                           std::optional<std::chrono::milliseconds> timeout_opt) {
   if (!s_ || s_->closed.load()) return Error(Errc::closed, "the socket is closed");
+  const std::chrono::milliseconds timeout =
+      timeout_opt                    ? *timeout_opt
+      : s_->nonblocking.load()       ? std::chrono::milliseconds(0)
+                                     : std::chrono::milliseconds(s_->recv_timeout_ms.load());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::lock_guard lock(s_->rx_mu);
   for (;;) {
@@ -207,8 +219,21 @@ Expected<std::size_t> UdpSocket::recv_from(std::span<std::byte> buf, SocketAddre
   }
 }
 
+Expected<void> UdpSocket::set_recv_timeout(std::chrono::milliseconds timeout) {
+  if (!s_ || s_->closed.load()) return Error(Errc::closed, "the socket is closed");
+  s_->recv_timeout_ms.store(timeout.count());
+  return {};
+}
+
+Expected<void> UdpSocket::set_nonblocking(bool on) {
+  if (!s_ || s_->closed.load()) return Error(Errc::closed, "the socket is closed");
+  s_->nonblocking.store(on);
+  return {};
+}
+
 SocketAddress UdpSocket::local_address() const { return s_ ? s_->local : SocketAddress{}; }
-int UdpSocket::fd() const { return s_ ? s_->readable.fd() : -1; }
+bool UdpSocket::is_open() const { return s_ && !s_->closed.load(); }
+int UdpSocket::fd() const { return s_ && !s_->closed.load() ? s_->readable.fd() : -1; }
 
 UdpCounters UdpSocket::counters() const {
   UdpCounters c;
@@ -220,13 +245,50 @@ UdpCounters UdpSocket::counters() const {
   return c;
 }
 
+// The State stays with the object until it is destroyed, so a close() from one thread while
+// another is in recv_from() is safe: the reader wakes and fails with `closed`.
 void UdpSocket::close() {
   if (!s_) return;
   if (!s_->closed.exchange(true)) {
     s_->readable.set();  // wake a blocked reader
     s_->link->wake();    // the node's side closes the stack socket on its next pass
   }
-  s_.reset();
+}
+
+}  // namespace ztkit
+
+namespace ztkit {
+
+// ---- readiness for ztkit::poll (api/poll.cc) ------------------------------------------------
+
+unsigned poll_access::check(const UdpSocket& x, unsigned wanted, bool rearm) {
+  const std::shared_ptr<UdpSocket::State>& s = x.s_;
+  if (!s || s->closed.load()) return PollItem::invalid;
+  const auto now = [&] {
+    unsigned r = 0;
+    if ((wanted & PollItem::readable) && !s->rx.empty()) r |= PollItem::readable;
+    if ((wanted & PollItem::writable) && s->tx.size_approx() < s->tx.capacity()) r |= PollItem::writable;
+    if (!s->link->get()) r |= PollItem::error | PollItem::hangup;
+    return r;
+  };
+  const unsigned r = now();
+  if (!rearm) return r;
+  bool cleared = false;
+  if ((wanted & PollItem::readable) && !(r & PollItem::readable)) {
+    s->readable.clear();
+    cleared = true;
+  }
+  if ((wanted & PollItem::writable) && !(r & PollItem::writable)) {
+    s->room.clear();
+    cleared = true;
+  }
+  return cleared ? now() : r;
+}
+
+std::array<int, 2> poll_access::fds(const UdpSocket& x, unsigned wanted) {
+  if (!x.s_) return {-1, -1};
+  return {(wanted & PollItem::readable) ? x.s_->readable.fd() : -1,
+          (wanted & PollItem::writable) ? x.s_->room.fd() : -1};
 }
 
 }  // namespace ztkit

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "ztkit/address.h"
@@ -27,10 +28,25 @@ namespace ztkit {
 class Node;
 
 struct TcpOptions {
-  std::size_t send_buffer = 256 * 1024;  // the pipe to the node; the socket has as much again
-  std::size_t recv_buffer = 256 * 1024;
+  std::size_t send_buffer = 256 * 1024;  // SO_SNDBUF: the pipe to the node (the socket has 256 KiB more)
+  std::size_t recv_buffer = 256 * 1024;  // SO_RCVBUF: likewise
   bool nodelay = false;                  // TCP_NODELAY: no Nagle
-  std::chrono::milliseconds keepalive_idle{0};  // 0: off (RFC 1122 default)
+  std::chrono::milliseconds keepalive_idle{0};  // SO_KEEPALIVE + TCP_KEEPIDLE; 0: off (RFC 1122 default)
+  // TCP_KEEPINTVL / TCP_KEEPCNT: probe spacing and unanswered probes before timed_out. Used by
+  // connect(); accepted streams keep the stack's 75 s / 9.
+  std::chrono::milliseconds keepalive_interval{75000};
+  unsigned keepalive_count = 9;
+  // SO_LINGER. nullopt: close() returns at once; what was written is still delivered, then a
+  // FIN, in the background. Zero: close() resets the connection (RST), dropping unsent data.
+  // N > 0: close() waits up to N until everything written, FIN included, is acknowledged, and
+  // returns timed_out if it was not (delivery then goes on in the background).
+  std::optional<std::chrono::milliseconds> linger;
+  // SO_RCVTIMEO / SO_SNDTIMEO: how long read() and write()/write_all() wait when called
+  // without a timeout (negative: forever).
+  std::chrono::milliseconds read_timeout{-1};
+  std::chrono::milliseconds write_timeout{-1};
+  // O_NONBLOCK: read() and write() without a timeout return would_block instead of waiting.
+  bool non_blocking = false;
 };
 
 struct TcpStats {
@@ -54,19 +70,23 @@ class TcpStream {
   ~TcpStream();  // close()
 
   // Up to buf.size() bytes; 0 at EOF (the peer shut down its side and everything was read).
-  // Waits up to `timeout` for at least one byte (negative: forever; 0: would_block at once).
+  // Waits up to `timeout` for at least one byte (negative: forever; 0: would_block at once;
+  // none given: the stream's read timeout, TcpOptions::read_timeout / non_blocking).
   Expected<std::size_t> read(std::span<std::byte> buf,
-                             std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
-  // Queues up to data.size() bytes (at least one unless timed out / would_block).
+                             std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // Queues up to data.size() bytes (at least one unless timed out / would_block). Without a
+  // timeout: the stream's write timeout.
   Expected<std::size_t> write(std::span<const std::byte> data,
-                              std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
-  // Queues all of `data`, waiting for room as needed.
+                              std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // Queues all of `data`, waiting for room as needed (`timeout` bounds the whole call).
   Expected<void> write_all(std::span<const std::byte> data,
-                           std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+                           std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   // Half-close: a FIN after what was written; reads continue.
   Expected<void> shutdown_write();
-  // Graceful: what was written is still delivered, then FIN. Idempotent.
-  void close();
+  // Graceful: what was written is still delivered, then FIN (see TcpOptions::linger for what
+  // close() waits for; timed_out if the linger time passed first). Idempotent: a closed or
+  // moved-from stream returns at once.
+  Expected<void> close();
   // RST now; queued data is dropped.
   void abort();
 
@@ -75,11 +95,19 @@ class TcpStream {
   int fd() const;
   TcpStats stats() const;
   Expected<void> set_nodelay(bool on);
+  // The options of TcpOptions, changed on an open stream (closed: Errc::closed).
+  Expected<void> set_keepalive(std::chrono::milliseconds idle);  // 0: off
+  Expected<void> set_linger(std::optional<std::chrono::milliseconds> linger);
+  Expected<void> set_read_timeout(std::chrono::milliseconds timeout);
+  Expected<void> set_write_timeout(std::chrono::milliseconds timeout);
+  Expected<void> set_nonblocking(bool on);
+  bool is_open() const;  // false after close() / abort() and for a moved-from stream
 
   struct State;
 
  private:
   friend class TcpListener;
+  friend struct poll_access;
   explicit TcpStream(std::shared_ptr<State> s);
   std::shared_ptr<State> s_;
 };
@@ -103,6 +131,7 @@ class TcpListener {
   struct State;
 
  private:
+  friend struct poll_access;
   explicit TcpListener(std::shared_ptr<State> s);
   std::shared_ptr<State> s_;
 };

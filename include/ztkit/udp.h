@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "ztkit/address.h"
@@ -29,6 +30,10 @@ struct UdpOptions {
   std::size_t recv_queue = 1024;  // datagrams (power of two after rounding up)
   std::size_t send_queue = 1024;
   bool broadcast = false;         // SO_BROADCAST
+  // SO_RCVTIMEO: how long recv_from() waits when called without a timeout (negative: forever).
+  std::chrono::milliseconds recv_timeout{-1};
+  // O_NONBLOCK: recv_from() without a timeout returns would_block at once.
+  bool non_blocking = false;
 };
 
 struct UdpCounters {
@@ -52,9 +57,13 @@ class UdpSocket {
   // Queues one datagram (at most 65507 bytes). would_block if the send queue is full.
   Expected<std::size_t> send_to(std::span<const std::byte> data, const SocketAddress& to);
   // One datagram into `buf` (truncated if larger: the full size is returned). Waits up to
-  // `timeout` (negative: forever; zero: would_block at once if none).
+  // `timeout` (negative: forever; zero: would_block at once if none; none given: the socket's
+  // UdpOptions::recv_timeout / non_blocking).
   Expected<std::size_t> recv_from(std::span<std::byte> buf, SocketAddress* from,
-                                  std::chrono::milliseconds timeout = std::chrono::milliseconds(-1));
+                                  std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  Expected<void> set_recv_timeout(std::chrono::milliseconds timeout);
+  Expected<void> set_nonblocking(bool on);
+  bool is_open() const;  // false after close() and for a moved-from socket
   SocketAddress local_address() const;
   int fd() const;  // readable while a datagram is queued
   UdpCounters counters() const;
@@ -63,6 +72,7 @@ class UdpSocket {
   struct State;
 
  private:
+  friend struct poll_access;
   explicit UdpSocket(std::shared_ptr<State> s);
   std::shared_ptr<State> s_;
 };
