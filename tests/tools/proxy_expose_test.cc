@@ -354,6 +354,58 @@ TEST(ZtExpose, UploadWithHalfCloseAndAClosedLocalPort) {
       << read_all(e2log);
 }
 
+// Resident memory of process `pid` in KiB (0 if unknown).
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+// The last "from_zt=N" in an expose log (-1 if none yet).
+long long last_from_zt(const std::string& log) {
+  const auto at = log.rfind("from_zt=");
+  return at == std::string::npos ? -1 : std::stoll(log.substr(at + 8));
+}
+
+TEST(ZtExpose, BackPressureBoundsMemory) {
+  world w;
+  if (w.zt.empty() || !fs::exists(w.zt)) GTEST_SKIP() << "zt binary not built";
+  ASSERT_TRUE(w.start());
+  // A local service that accepts and never reads: the kernel socket's buffers fill, then
+  // expose must stop reading from the network, and the sender must stall.
+  std::atomic<bool> release{false};
+  kernel_server stall([&](int fd) {
+    pollfd p{fd, 0, 0};
+    while (!release.load()) ::poll(&p, 1, 20);
+  });
+  pid_t expose_pid = -1;
+  const fs::path elog = w.spawn({"expose", "9002", "--to", "127.0.0.1:" + std::to_string(stall.port()),
+                                 "--stats-interval", "1"}, "b", &expose_pid);
+  const std::string b_ip = first_ip(w.wait_line(elog, "exposing "));
+  ASSERT_FALSE(b_ip.empty()) << read_all(elog);
+  const long rss_before = rss_kib(expose_pid);
+  constexpr long long offered = 256ll << 20;
+  std::string cmd = "head -c " + std::to_string(offered) + " /dev/zero | " + w.zt + " call " + b_ip + ":9002";
+  for (const auto& a : w.node("d")) cmd += " " + a;
+  const pid_t call = w.procs.spawn({"/bin/sh", "-c", cmd}, w.tmp.path / "call.log");
+  // Wait until the bytes delivered to the service stop growing (two equal stats lines).
+  long long prev = -2;
+  const bool stalled = wait_until(w.deadline, [&] {
+    const long long now = last_from_zt(read_all(elog));
+    const bool same = now > 0 && now == prev;
+    prev = now;
+    return same;
+  }, 1100ms);
+  release.store(true);
+  ASSERT_TRUE(stalled) << read_all(elog);
+  EXPECT_LT(prev, 64ll << 20) << "bytes handed to the stalled service";
+  EXPECT_EQ(w.procs.wait_exit(call, 0), -1) << "the sender finished: nothing held it back";
+  const long grown = rss_kib(expose_pid) - rss_before;
+  EXPECT_LT(grown, 48 * 1024) << "zt expose grew by " << grown << " KiB while " << offered << " bytes were offered";
+  w.procs.kill_all();
+}
+
 // A raw SOCKS5 / HTTP client on kernel sockets.
 int tcp_connect(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
