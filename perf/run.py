@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""ztkit against its baselines, in one go on one machine, and a dated section for RESULTS.md.
+
+    perf/run.py [--build build/release] [-t 3] [--reps 3] [--latency 3000] [--append]
+
+Runs, interleaved rep by rep so that every ratio compares figures of the same minutes:
+  * the crypto ceiling: one core's armor + dearmor of 2800-byte packets with the suite ztkit
+    nodes use with each other (AES-GMAC-SIV, protocol 12+) and Salsa20/12-Poly1305
+    (ztkit_bench BM_packet_armor / BM_packet_dearmor);
+  * the kernel's TCP over loopback: `ztperf --local --kernel 127.0.0.1` (the ceiling);
+  * ztkit <-> ztkit over loopback: `ztperf --local` (root + controller + two nodes in one
+    process, UDP on 127.0.0.1, encrypted) with UDP offload (the default) and `--no-offload`;
+  * the same three for 64-byte TCP request/response latency (`--latency N`);
+  * with ZTKIT_ZEROTIER_ONE naming a hand-built zerotier-one 1.14 and run as root:
+    zerotier-one <-> zerotier-one through their TAPs, in the ../shared/interop lab brought up
+    in a temporary $LAB (two members in namespaces), measured with `ztperf --kernel` on the
+    members' ZeroTier addresses; zerotier-one's own CPU time read from /proc.
+Shards: ztkit runs one node thread per node today (issue 6), so there is no 2-shard row yet.
+Medians over the reps; `--append` adds the section to perf/RESULTS.md, else it is printed.
+Never run in CI (it takes minutes and wants a quiet machine).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+
+def run_json(cmd, timeout):
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}): {out.stderr[-2000:]}")
+    return json.loads(out.stdout)
+
+
+def crypto_ceiling(bench):
+    """Gbit/s of armor + dearmor on one core for 2800-byte packets, per suite."""
+    out = run_json([bench, "--benchmark_filter=BM_packet_(armor|dearmor)/(aes|salsa)/2800$",
+                    "--benchmark_repetitions=3", "--benchmark_report_aggregates_only=true",
+                    "--benchmark_format=json"], 300)
+    rate = {}
+    for b in out["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        fn, suite, _ = b["run_name"].split("/")  # BM_packet_armor/aes/2800
+        op = fn.rsplit("_", 1)[1]
+        rate[(op, suite)] = b["bytes_per_second"]
+    res = {}
+    for suite in ("aes", "salsa"):
+        a, d = rate.get(("armor", suite)), rate.get(("dearmor", suite))
+        if a and d:
+            res[suite] = 8 / (1 / a + 1 / d) / 1e9  # one core doing both, Gbit/s of payload
+    return res
+
+
+def tcp_run(ztperf, extra, seconds):
+    d = run_json([ztperf, "--local", "-t", str(seconds), "--json"] + extra, seconds + 120)
+    t = d["tcp"]["client_to_server"]
+    return {"mbps": t["mbps"], "retransmits": t["retransmits"],
+            "cpu_per_gbit": d.get("cpu", {}).get("s_per_gbit")}
+
+
+def latency_run(ztperf, extra, count):
+    d = run_json([ztperf, "--local", "--latency", str(count), "--json"] + extra, 300)
+    lat = d["latency"]
+    return {k: lat[k] for k in ("p50_us", "p90_us", "p99_us", "p999_us") if k in lat}
+
+
+class Lab:
+    """The ../shared/interop lab in a temporary $LAB, with members tap-a and tap-b."""
+
+    def __init__(self, zerotier_one):
+        self.interop = os.path.join(os.path.dirname(REPO), "shared", "interop")
+        self.captures = os.path.join(os.path.dirname(REPO), "shared", "captures")
+        self.dir = tempfile.mkdtemp(prefix="ztkit-perf-lab-")
+        self.env = dict(os.environ, LAB=self.dir)
+        os.makedirs(os.path.join(self.dir, "bin"))
+        os.symlink(os.path.abspath(zerotier_one), os.path.join(self.dir, "bin", "zerotier-one"))
+        for alias in ("zerotier-cli", "zerotier-idtool"):
+            os.symlink("zerotier-one", os.path.join(self.dir, "bin", alias))
+        for n in ("root", "ctl", "tap-a", "tap-b"):
+            st = os.path.join(self.dir, "state", n)
+            os.makedirs(st)
+            shutil.copy(os.path.join(self.captures, n + ".identity.secret"), st + "/identity.secret")
+            os.chmod(st + "/identity.secret", 0o600)
+            pub = subprocess.run([os.path.join(self.dir, "bin", "zerotier-idtool"), "getpublic",
+                                  st + "/identity.secret"], capture_output=True, text=True, check=True)
+            open(st + "/identity.public", "w").write(pub.stdout)
+        shutil.copy(os.path.join(self.captures, "planet"), os.path.join(self.dir, "state", "planet"))
+        self.sh("lab-start.sh", timeout=120)
+        self.sh("lab-member.sh", "tap-a", timeout=90)
+        self.sh("lab-member.sh", "tap-b", timeout=90)
+
+    def sh(self, script, *args, timeout):
+        subprocess.run(["bash", os.path.join(self.interop, script), *args], env=self.env,
+                       check=True, timeout=timeout, capture_output=True)
+
+    def cpu_s(self, node):
+        pid = open(os.path.join(self.dir, "run", node + ".pid")).read().strip()
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self):
+        subprocess.run(["bash", os.path.join(self.interop, "lab-stop.sh"), "--netns"],
+                       env=self.env, timeout=60, capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def zerotier_run(lab, ztperf, seconds, latency=None):
+    """One test between tap-a (server, 10.147.17.11) and tap-b (client) through their TAPs."""
+    server = subprocess.Popen(["ip", "netns", "exec", "ztlab-a", ztperf, "-s", "-1", "--kernel",
+                               "10.147.17.11"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)  # the server binds (a test harness wait, not in any data path)
+        cpu0 = lab.cpu_s("tap-a") + lab.cpu_s("tap-b")
+        cmd = ["ip", "netns", "exec", "ztlab-b", ztperf, "-c", "10.147.17.11", "--kernel",
+               "10.147.17.12", "--json"]
+        cmd += ["--latency", str(latency)] if latency else ["-t", str(seconds)]
+        d = run_json(cmd, seconds + 120)
+        zt_cpu = lab.cpu_s("tap-a") + lab.cpu_s("tap-b") - cpu0
+    finally:
+        server.wait(timeout=30)
+    if latency:
+        lat = d["latency"]
+        return {k: lat[k] for k in ("p50_us", "p90_us", "p99_us", "p999_us") if k in lat}
+    t = d["tcp"]["client_to_server"]
+    gbit = t["bytes"] * 8 / 1e9
+    app_cpu = d.get("cpu", {}).get("client_s", 0) + d.get("cpu", {}).get("server_s", 0)
+    return {"mbps": t["mbps"], "retransmits": t["retransmits"],
+            "cpu_per_gbit": (zt_cpu + app_cpu) / gbit if gbit else None}
+
+
+def med(rows, key):
+    vals = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(REPO, "build", "release"))
+    ap.add_argument("-t", type=int, default=3, help="seconds per goodput run")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--latency", type=int, default=3000, help="request/response exchanges per run")
+    ap.add_argument("--append", action="store_true", help="append the section to perf/RESULTS.md")
+    a = ap.parse_args()
+    ztperf = os.path.join(a.build, "tools", "ztperf", "ztperf")
+    bench = os.path.join(a.build, "bench", "ztkit_bench")
+    for f in (ztperf, bench):
+        if not os.access(f, os.X_OK):
+            sys.exit(f"perf/run.py: {f} is missing (build first: scripts/build release)")
+    zo = os.environ.get("ZTKIT_ZEROTIER_ONE")
+    lab = None
+    if zo and os.geteuid() == 0:
+        print("bringing up the interop lab (zerotier-one root, controller, tap-a, tap-b)", file=sys.stderr)
+        lab = Lab(zo)
+    elif zo:
+        print("ZTKIT_ZEROTIER_ONE set but not root: no zerotier-one rows", file=sys.stderr)
+
+    cases = {"kernel": ["--kernel", "127.0.0.1"], "ztkit": [], "ztkit-no-offload": ["--no-offload"]}
+    tput = {k: [] for k in cases}
+    lat = {k: [] for k in cases}
+    if lab:
+        tput["zerotier-one"], lat["zerotier-one"] = [], []
+    load0 = os.getloadavg()[0]
+    started = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        ceiling = crypto_ceiling(bench)
+        for rep in range(a.reps):
+            for name, extra in cases.items():
+                print(f"rep {rep + 1}/{a.reps}: {name}", file=sys.stderr)
+                tput[name].append(tcp_run(ztperf, extra, a.t))
+                lat[name].append(latency_run(ztperf, extra, a.latency))
+            if lab:
+                print(f"rep {rep + 1}/{a.reps}: zerotier-one", file=sys.stderr)
+                tput["zerotier-one"].append(zerotier_run(lab, ztperf, a.t))
+                lat["zerotier-one"].append(zerotier_run(lab, ztperf, a.t, latency=a.latency))
+        ceiling_after = crypto_ceiling(bench)
+    finally:
+        if lab:
+            lab.stop()
+    load1 = os.getloadavg()[0]
+
+    cpu = "unknown CPU"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    rev = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True).stdout.strip()
+    ztkit_mbps = med(tput["ztkit"], "mbps")
+    aes = statistics.mean([c for c in (ceiling.get("aes"), ceiling_after.get("aes")) if c])
+    out = []
+    out.append(f"## {started:%Y-%m-%d %H:%M} UTC — perf/run.py (ztkit {rev})\n")
+    out.append(f"{cpu}, {os.cpu_count()} CPUs, {platform.release()}; load average {load0:.1f} at the "
+               f"start, {load1:.1f} at the end. `perf/run.py -t {a.t} --reps {a.reps} --latency "
+               f"{a.latency}`{' with ZTKIT_ZEROTIER_ONE (zerotier-one 1.14.1 in the interop lab)' if lab else ''}; "
+               f"medians of {a.reps} interleaved reps.\n")
+    out.append("| path | TCP 1 stream | vs ztkit | retransmits | CPU-s per Gbit | 64 B RR p50 | p99 | p99.9 |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    labels = {"kernel": "kernel TCP, loopback (ceiling)", "ztkit": "ztkit <-> ztkit (UDP offload)",
+              "ztkit-no-offload": "ztkit <-> ztkit, --no-offload",
+              "zerotier-one": "zerotier-one <-> zerotier-one, TAP"}
+    for name in tput:
+        m = med(tput[name], "mbps")
+        ratio = f"{m / ztkit_mbps:.2f}x" if m and ztkit_mbps else "-"
+        cpg = med(tput[name], "cpu_per_gbit")
+        out.append(f"| {labels[name]} | {m:.0f} Mbit/s | {ratio} | {med(tput[name], 'retransmits'):.0f} | "
+                   f"{cpg:.3f} | {med(lat[name], 'p50_us'):.1f} µs | {med(lat[name], 'p99_us'):.1f} µs | "
+                   f"{med(lat[name], 'p999_us'):.1f} µs |")
+    out.append("")
+    out.append(f"Crypto ceiling, one core, armor + dearmor of 2800-byte packets (mean of a run before "
+               f"and after): AES-GMAC-SIV {aes:.2f} Gbit/s, Salsa20/12-Poly1305 "
+               f"{statistics.mean([c for c in (ceiling.get('salsa'), ceiling_after.get('salsa')) if c]):.2f} Gbit/s. "
+               f"ztkit's single stream is {ztkit_mbps / 1000 / aes:.0%} of the AES ceiling (both ends "
+               f"share this machine's CPUs, so each packet is armored and dearmored here once).")
+    if "zerotier-one" in tput and med(tput["zerotier-one"], "mbps"):
+        out.append(f"ztkit / zerotier-one: {ztkit_mbps / med(tput['zerotier-one'], 'mbps'):.2f}x goodput "
+                   f"(issue 11 target: >= 3x). zerotier-one's CPU includes both zerotier-one processes "
+                   f"and the ztperf ends.")
+    out.append("")
+    text = "\n".join(out) + "\n"
+    if a.append:
+        with open(os.path.join(HERE, "RESULTS.md"), "a") as f:
+            f.write("\n" + text)
+        print(f"appended to {os.path.join(HERE, 'RESULTS.md')}", file=sys.stderr)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
