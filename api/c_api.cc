@@ -13,11 +13,14 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <vector>
 
 #include "ztkit/node.h"
+#include "ztkit/poll.h"
 #include "ztkit/tcp.h"
 #include "ztkit/udp.h"
 #include "ztkit/zt.h"
@@ -47,6 +50,9 @@ struct csock {
   ms rcvtimeo{-1}, sndtimeo{-1};
   bool nodelay = false;
   bool keepalive = false;
+  int keepidle_s = 7200, keepintvl_s = 75, keepcnt = 9;  // TCP_KEEPIDLE / KEEPINTVL / KEEPCNT
+  std::optional<ms> linger;                              // SO_LINGER
+  int sndbuf = 256 * 1024, rcvbuf = 256 * 1024;          // SO_SNDBUF / SO_RCVBUF
   int pending_error = 0;  // SO_ERROR
 };
 
@@ -144,7 +150,12 @@ int io_errno(const Error& e) { return e.is(Errc::timed_out) ? EAGAIN : to_errno(
 TcpOptions tcp_options(const csock& s) {
   TcpOptions o;
   o.nodelay = s.nodelay;
-  if (s.keepalive) o.keepalive_idle = ms(2 * 3600 * 1000);
+  if (s.keepalive) o.keepalive_idle = ms(std::int64_t{s.keepidle_s} * 1000);
+  o.keepalive_interval = ms(std::int64_t{s.keepintvl_s} * 1000);
+  o.keepalive_count = static_cast<unsigned>(s.keepcnt);
+  o.linger = s.linger;
+  o.send_buffer = static_cast<std::size_t>(s.sndbuf);
+  o.recv_buffer = static_cast<std::size_t>(s.rcvbuf);
   return o;
 }
 
@@ -289,6 +300,8 @@ int ztk_accept(int fd, sockaddr* addr, socklen_t* len) {
     ns->stream = std::make_shared<TcpStream>(std::move(*c));
     ns->bound = ns->stream->local_address();
     ns->nodelay = s->nodelay;
+    ns->keepalive = s->keepalive;
+    ns->linger = s->linger;
   }
   to_sockaddr(peer, s->family, addr, len);
   return nfd;
@@ -435,8 +448,30 @@ int ztk_setsockopt(int fd, int level, int name, const void* value, socklen_t len
     (name == SO_RCVTIMEO ? s->rcvtimeo : s->sndtimeo) = ms(v == 0 ? -1 : v);  // 0 = forever
     return 0;
   }
+  if (level == SOL_SOCKET && name == SO_LINGER) {
+    if (len < sizeof(struct linger)) return fail(EINVAL);
+    const auto* lg = static_cast<const struct linger*>(value);
+    if (lg->l_onoff && lg->l_linger < 0) return fail(EINVAL);
+    s->linger = lg->l_onoff ? std::optional<ms>(ms(std::int64_t{lg->l_linger} * 1000)) : std::nullopt;
+    if (s->stream) (void)s->stream->set_linger(s->linger);
+    return 0;
+  }
   if (len < sizeof(int)) return fail(EINVAL);
-  const int on = *static_cast<const int*>(value) != 0;
+  const int v = *static_cast<const int*>(value);
+  const int on = v != 0;
+  if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) {
+    // The pipes of connections made or accepted afterwards (clamped like the kernel does).
+    const int size = std::clamp(v, 4096, 64 << 20);
+    (name == SO_SNDBUF ? s->sndbuf : s->rcvbuf) = size;
+    return 0;
+  }
+  if (level == IPPROTO_TCP && (name == TCP_KEEPIDLE || name == TCP_KEEPINTVL || name == TCP_KEEPCNT)) {
+    if (s->type != SOCK_STREAM) return fail(ENOPROTOOPT);
+    if (v < 1 || v > (name == TCP_KEEPCNT ? 127 : 32767)) return fail(EINVAL);
+    (name == TCP_KEEPIDLE ? s->keepidle_s : name == TCP_KEEPINTVL ? s->keepintvl_s : s->keepcnt) = v;
+    if (name == TCP_KEEPIDLE && s->keepalive && s->stream) (void)s->stream->set_keepalive(ms(std::int64_t{v} * 1000));
+    return 0;
+  }
   if (level == IPPROTO_TCP && name == TCP_NODELAY) {
     if (s->type != SOCK_STREAM) return fail(ENOPROTOOPT);
     s->nodelay = on;
@@ -444,7 +479,8 @@ int ztk_setsockopt(int fd, int level, int name, const void* value, socklen_t len
     return 0;
   }
   if (level == SOL_SOCKET && name == SO_KEEPALIVE) {
-    s->keepalive = on;  // applies to connections made or accepted afterwards
+    s->keepalive = on;
+    if (s->stream) (void)s->stream->set_keepalive(on ? ms(std::int64_t{s->keepidle_s} * 1000) : ms(0));
     return 0;
   }
   if (level == SOL_SOCKET && (name == SO_REUSEADDR || name == SO_REUSEPORT)) return 0;
@@ -456,6 +492,15 @@ int ztk_getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
   if (!s) return fail(EBADF);
   if (value == nullptr || len == nullptr || *len < sizeof(int)) return fail(EINVAL);
   std::lock_guard lock(s->mu);
+  if (level == SOL_SOCKET && name == SO_LINGER) {
+    if (*len < sizeof(struct linger)) return fail(EINVAL);
+    struct linger lg {};
+    lg.l_onoff = s->linger.has_value();
+    lg.l_linger = s->linger ? static_cast<int>(s->linger->count() / 1000) : 0;
+    std::memcpy(value, &lg, sizeof lg);
+    *len = sizeof lg;
+    return 0;
+  }
   int v = 0;
   if (level == SOL_SOCKET && name == SO_ERROR) {
     v = s->pending_error;
@@ -466,6 +511,14 @@ int ztk_getsockopt(int fd, int level, int name, void* value, socklen_t* len) {
     v = s->nodelay;
   } else if (level == SOL_SOCKET && name == SO_KEEPALIVE) {
     v = s->keepalive;
+  } else if (level == SOL_SOCKET && (name == SO_SNDBUF || name == SO_RCVBUF)) {
+    v = name == SO_SNDBUF ? s->sndbuf : s->rcvbuf;
+  } else if (level == IPPROTO_TCP && name == TCP_KEEPIDLE) {
+    v = s->keepidle_s;
+  } else if (level == IPPROTO_TCP && name == TCP_KEEPINTVL) {
+    v = s->keepintvl_s;
+  } else if (level == IPPROTO_TCP && name == TCP_KEEPCNT) {
+    v = s->keepcnt;
   } else {
     return fail(ENOPROTOOPT);
   }
@@ -520,30 +573,57 @@ int ztk_event_fd(int fd) {
 
 int ztk_poll(struct pollfd* fds, nfds_t n, int timeout_ms) {
   if (fds == nullptr && n > 0) return fail(EFAULT);
-  std::vector<pollfd> k(n);
-  int ready_now = 0;
+  if (n > 65536) return fail(EINVAL);
+  // The sockets' objects, held for the wait; ztkit::poll does the rest (POLLOUT only when a
+  // send would not block, POLLERR / POLLHUP from the stream's state).
+  std::vector<std::shared_ptr<void>> hold;
+  std::vector<PollItem> items;
+  std::vector<nfds_t> index;  // items[k] is fds[index[k]]
+  int immediate = 0;
   for (nfds_t i = 0; i < n; ++i) {
     fds[i].revents = 0;
-    k[i] = {-1, 0, 0};
     auto s = lookup(fds[i].fd);
     if (!s) {
       fds[i].revents = POLLNVAL;
-      ++ready_now;
+      ++immediate;
       continue;
     }
-    const int efd = ztk_event_fd(fds[i].fd);
-    // A connected stream or a UDP socket can take a write at once (the send pipe blocks
-    // otherwise): POLLOUT is reported as ready for them.
-    if ((fds[i].events & POLLOUT) && (s->stream || s->udp)) fds[i].revents |= POLLOUT;
-    if (efd >= 0 && (fds[i].events & POLLIN)) k[i] = {efd, POLLIN, 0};
-    if (fds[i].revents) ++ready_now;
+    unsigned want = 0;
+    if (fds[i].events & (POLLIN | POLLRDNORM)) want |= PollItem::readable;
+    if (fds[i].events & (POLLOUT | POLLWRNORM)) want |= PollItem::writable;
+    std::lock_guard lock(s->mu);
+    if (s->stream) {
+      hold.push_back(s->stream);
+      items.emplace_back(*s->stream, want);
+    } else if (s->listener) {
+      hold.push_back(s->listener);
+      items.emplace_back(*s->listener, want & PollItem::readable);
+    } else if (s->udp) {
+      hold.push_back(s->udp);
+      items.emplace_back(*s->udp, want);
+    } else {
+      // Not yet bound or connected: a datagram socket can send (bound on first use).
+      if (s->type == SOCK_DGRAM && (want & PollItem::writable)) {
+        fds[i].revents = POLLOUT;
+        ++immediate;
+      }
+      continue;
+    }
+    index.push_back(i);
   }
-  const int r = ::poll(k.data(), n, ready_now > 0 ? 0 : timeout_ms);
-  if (r < 0) return -1;
-  int count = 0;
-  for (nfds_t i = 0; i < n; ++i) {
-    if (k[i].revents & POLLIN) fds[i].revents |= POLLIN;
-    if (fds[i].revents) ++count;
+  auto r = ztkit::poll(items, ms(immediate > 0 ? 0 : (timeout_ms < 0 ? -1 : timeout_ms)));
+  if (!r) return fail(to_errno(r.error()));
+  int count = immediate;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    const unsigned e = items[k].revents;
+    short re = 0;
+    if (e & PollItem::readable) re |= POLLIN;
+    if (e & PollItem::writable) re |= POLLOUT;
+    if (e & PollItem::error) re |= POLLERR;
+    if (e & PollItem::hangup) re |= POLLHUP;
+    if (e & PollItem::invalid) re |= POLLNVAL;
+    fds[index[k]].revents = re;
+    if (re) ++count;
   }
   return count;
 }

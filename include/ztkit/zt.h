@@ -62,15 +62,21 @@ ssize_t ztk_recvfrom(int fd, void* buf, size_t len, int flags, struct sockaddr* 
                      socklen_t* fromlen);
 int ztk_shutdown(int fd, int how); /* SHUT_WR (or SHUT_RDWR: write side) */
 int ztk_close(int fd);
-/* SOL_SOCKET: SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_KEEPALIVE (int, idle 2 h);
- * IPPROTO_TCP: TCP_NODELAY (int). getsockopt also SO_ERROR, SO_TYPE. */
+/* SOL_SOCKET: SO_RCVTIMEO, SO_SNDTIMEO (struct timeval), SO_KEEPALIVE (int), SO_LINGER
+ * (struct linger: l_linger 0 = close resets with RST; N = close waits up to N s for the peer to
+ * acknowledge what was sent), SO_SNDBUF / SO_RCVBUF (int: the buffers of connections made or
+ * accepted afterwards); IPPROTO_TCP: TCP_NODELAY, TCP_KEEPIDLE / TCP_KEEPINTVL (s),
+ * TCP_KEEPCNT (int; interval and count apply to connections made afterwards).
+ * getsockopt also SO_ERROR, SO_TYPE. */
 int ztk_setsockopt(int fd, int level, int name, const void* value, socklen_t len);
 int ztk_getsockopt(int fd, int level, int name, void* value, socklen_t* len);
 /* F_GETFL / F_SETFL with O_NONBLOCK. */
 int ztk_fcntl(int fd, int cmd, int flags);
 int ztk_getsockname(int fd, struct sockaddr* addr, socklen_t* len);
 int ztk_getpeername(int fd, struct sockaddr* addr, socklen_t* len);
-/* poll(2) over ztkit sockets: POLLIN (data, a connection to accept, EOF or an error). */
+/* poll(2) over ztkit sockets: POLLIN (data, a connection to accept, EOF or an error), POLLOUT
+ * (a send would not block), POLLERR (reset, timed out), POLLHUP (the peer finished sending),
+ * POLLNVAL (not a socket). Sleeps on the sockets' readiness descriptors (ztkit::poll). */
 int ztk_poll(struct pollfd* fds, nfds_t n, int timeout_ms);
 /* A kernel descriptor readable when the socket has something for POLLIN (for epoll/libuv). */
 int ztk_event_fd(int fd);

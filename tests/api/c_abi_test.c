@@ -124,12 +124,43 @@ int main(int argc, char** argv) {
   CHECK(ztk_recv(s, buf, sizeof buf, 0) == -1 && errno == EAGAIN);
   CHECK(ztk_fcntl(s, F_SETFL, 0) == 0);
 
+  /* ztk_poll: c can send; s has nothing to read yet. */
+  struct pollfd pw[2] = {{c, POLLOUT | POLLIN, 0}, {s, POLLIN, 0}};
+  CHECK(ztk_poll(pw, 2, 0) == 1 && pw[0].revents == POLLOUT && pw[1].revents == 0);
+  /* Options read back. */
+  int v = 0;
+  socklen_t vlen = sizeof v;
+  CHECK(ztk_setsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &one, sizeof one) == 0);
+  CHECK(ztk_getsockopt(c, IPPROTO_TCP, TCP_KEEPINTVL, &v, &vlen) == 0 && v == 1);
+  int bufsize = 65536;
+  CHECK(ztk_setsockopt(c, SOL_SOCKET, SO_SNDBUF, &bufsize, sizeof bufsize) == 0);
+  vlen = sizeof v;
+  CHECK(ztk_getsockopt(c, SOL_SOCKET, SO_SNDBUF, &v, &vlen) == 0 && v == 65536);
+
   /* Half-close: s reads EOF (0). */
   CHECK(ztk_shutdown(c, SHUT_WR) == 0);
   tv.tv_sec = 5;
   tv.tv_usec = 0;
   CHECK(ztk_setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
   CHECK(ztk_recv(s, buf, sizeof buf, 0) == 0);
+
+  /* SO_LINGER {1, 0}: close resets the connection; the peer's recv says ECONNRESET. */
+  int c2 = ztk_socket(a, nwid, AF_INET, SOCK_STREAM, 0);
+  to.sin_port = htons(6000);
+  CHECK(ztk_connect(c2, (struct sockaddr*)&to, sizeof to) == 0);
+  int s2 = ztk_accept(l, NULL, NULL);
+  CHECK(s2 >= 0);
+  struct linger lg = {1, 0};
+  CHECK(ztk_setsockopt(c2, SOL_SOCKET, SO_LINGER, &lg, sizeof lg) == 0);
+  struct linger lg2 = {0, 7};
+  socklen_t lglen = sizeof lg2;
+  CHECK(ztk_getsockopt(c2, SOL_SOCKET, SO_LINGER, &lg2, &lglen) == 0 && lg2.l_onoff == 1 && lg2.l_linger == 0);
+  CHECK(ztk_close(c2) == 0);
+  CHECK(ztk_setsockopt(s2, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) == 0);
+  struct pollfd pe = {s2, POLLIN, 0};
+  CHECK(ztk_poll(&pe, 1, 5000) == 1 && (pe.revents & POLLERR) && (pe.revents & POLLHUP));
+  CHECK(ztk_recv(s2, buf, sizeof buf, 0) == -1 && errno == ECONNRESET);
+  CHECK(ztk_close(s2) == 0);
 
   /* Refused: nobody on 6001. */
   int r = ztk_socket(a, nwid, AF_INET, SOCK_STREAM, 0);
