@@ -343,8 +343,9 @@ TEST(ZtExpose, UploadWithHalfCloseAndAClosedLocalPort) {
   })) << read_all(elog);
 
   // The local service is down: the caller's connection is reset, expose counts a failure.
+  // A fresh state folder: a node that rejoins from a cached config waits longer for it.
   cmd = "echo hi | " + w.zt + " call " + c_ip + ":9001";
-  for (const auto& a : w.node("d")) cmd += " " + a;
+  for (const auto& a : w.node("e")) cmd += " " + a;
   EXPECT_NE(w.run({"/bin/sh", "-c", cmd}, &out), 0) << out;
   EXPECT_TRUE(wait_until(w.deadline, [&] { return read_all(e2log).find("Connection refused") != std::string::npos; }))
       << read_all(e2log);
