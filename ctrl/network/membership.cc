@@ -59,7 +59,9 @@ com_verdict membership_table::add_com(std::int64_t now, const wire::certificate_
     return com_verdict::invalid;
   if (controller == nullptr) return com_verdict::need_controller_identity;
   if (controller->address() != controller_ || !com.verify(*controller)) return com_verdict::invalid;
-  touch(now, to).com = com;
+  entry& e = touch(now, to);
+  e.com = com;
+  e.agree_cached = false;
   return com_verdict::accepted;
 }
 
@@ -206,9 +208,18 @@ bool membership_table::allowed(const crypto::identity& peer,
   if (our_config == nullptr) return false;
   if (!our_config->is_private()) return true;
   if (!our_config->com) return false;
-  const wire::certificate_of_membership* theirs = com_of(peer.address());
-  if (theirs == nullptr) return false;
-  return wire::agrees_with(*our_config->com, *theirs, peer);
+  const auto it = entries_.find(peer.address());
+  if (it == entries_.end() || !it->second.com) return false;
+  const entry& e = it->second;
+  const wire::certificate_of_membership& ours = *our_config->com;
+  if (ours.signed_by.value() == 0)  // unsigned (tests): no signature to recognise it by
+    return wire::agrees_with(ours, *e.com, peer);
+  if (!e.agree_cached || e.agreed_with != ours.signature) {
+    e.agrees = wire::agrees_with(ours, *e.com, peer);
+    e.agreed_with = ours.signature;
+    e.agree_cached = true;
+  }
+  return e.agrees;
 }
 
 namespace {
