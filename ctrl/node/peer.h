@@ -52,6 +52,14 @@ class peer {
   std::int64_t last_whois_answered = -1'000'000'000;     // WHOIS rate gate (100 ms)
   std::int64_t last_echo_answered = -1'000'000'000;      // ECHO rate gate (~6/s)
   std::int64_t last_direct_path_push_sent = -1'000'000'000;
+
+  // ---- Compression back-off (node_core::send_packet_via) ----
+  // 1.14 tries LZ4 on every FRAME; on incompressible traffic (TLS, media, anything encrypted)
+  // every try fails and cost 8 % of a bulk stream's cycles. After a failed try the next
+  // `compress_backoff` packets skip it (1, 2, 4 ... 64), a success resets: compressible
+  // traffic is still compressed every time, random traffic tried once in 64 packets.
+  std::uint8_t compress_backoff = 0;
+  std::uint8_t compress_skip = 0;
   std::int64_t last_direct_path_push_received = -1'000'000'000;  // PUSH_DIRECT_PATHS cutoff window
   unsigned direct_path_push_cutoff_count = 0;
 

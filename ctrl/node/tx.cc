@@ -81,7 +81,21 @@ std::uint64_t node_core::send_packet_via(std::int64_t now, peer& p, wire::verb v
   write_header(out, next_packet_id(), p.address(), address(), v);
   out.insert(out.end(), payload.begin(), payload.end());
   if (out.size() > wire::packet_max_length) return 0;
-  if (compress) out.resize(wire::compress(out));
+  if (compress) {
+    if (p.compress_skip > 0) {
+      --p.compress_skip;
+    } else {
+      const std::size_t before = out.size();
+      out.resize(wire::compress(out));
+      if (out.size() < before) {
+        p.compress_backoff = 0;
+      } else if (before - wire::packet_idx_verb - 1 > wire::compress_min_payload) {
+        // A real try that did not pay (short payloads are never tried: no back-off for them).
+        p.compress_backoff = static_cast<std::uint8_t>(std::min(64, std::max(1, p.compress_backoff * 2)));
+        p.compress_skip = p.compress_backoff;
+      }
+    }
+  }
   if (out.size() > wire::max_sendable_length(config_.mtu)) return 0;
   if (wire::needs_fragmenting(out.size(), config_.mtu)) out[wire::packet_idx_flags] |= wire::flag_fragmented;
   const std::uint64_t trusted = trusted_path_id(to);
