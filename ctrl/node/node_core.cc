@@ -23,7 +23,9 @@ node_core::node_core(crypto::identity self, node_sink& sink, node_config config,
     : config_(std::move(config)),
       sink_(sink),
       topo_(std::move(self), std::move(planet), config_.topo),
-      reasm_(wire::reassembly_config{}) {
+      reasm_(wire::reassembly_config{}),
+      rx_datagram_(wire::packet_max_length),
+      rx_whole_(wire::packet_max_length) {
   std::uint64_t seed = config_.random_seed;
   if (seed == 0) {
     if (sodium_init() < 0) seed = 0x5eed;  // never happens in practice

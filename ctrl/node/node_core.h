@@ -336,6 +336,9 @@ class node_core {
   std::int64_t last_ping_check_ = -1'000'000'000;
   std::int64_t last_housekeeping_ = 0;
   std::vector<std::uint8_t> scratch_;
+  // Receive copies (the datagram is const; dearmor works in place): one for the datagram, one
+  // for a reassembled packet, sized once (packet_max_length) so no datagram allocates.
+  std::vector<std::uint8_t> rx_datagram_, rx_whole_;
 };
 
 }  // namespace ztkit::ctrl

@@ -31,7 +31,8 @@ void node_core::on_datagram(std::int64_t now, socket_id local, const inet_addres
     ++counters_.rx_too_short;  // nothing legitimate is this long; counted with the malformed sizes
     return;
   }
-  std::vector<std::uint8_t> buf(bytes.begin(), bytes.end());
+  std::copy(bytes.begin(), bytes.end(), rx_datagram_.begin());
+  const std::span<std::uint8_t> buf(rx_datagram_.data(), bytes.size());
   if (wire::is_fragment(bytes)) {
     auto f = wire::fragment_view::parse(bytes);
     if (!f.ok()) {
@@ -44,8 +45,8 @@ void node_core::on_datagram(std::int64_t now, socket_id local, const inet_addres
     }
     auto out = reasm_.on_fragment(endpoint_key(local, from), *f, now);
     if (out.status == wire::reassembly_status::complete) {
-      std::vector<std::uint8_t> whole(out.packet.begin(), out.packet.end());
-      process_packet(now, local, from, whole, false);
+      std::copy(out.packet.begin(), out.packet.end(), rx_whole_.begin());
+      process_packet(now, local, from, std::span<std::uint8_t>(rx_whole_.data(), out.packet.size()), false);
     } else if (out.status != wire::reassembly_status::incomplete) {
       ++counters_.rx_fragment_drops;
     }
@@ -63,8 +64,8 @@ void node_core::on_datagram(std::int64_t now, socket_id local, const inet_addres
   if (v->fragmented()) {
     auto out = reasm_.on_head(endpoint_key(local, from), bytes, now);
     if (out.status == wire::reassembly_status::complete) {
-      std::vector<std::uint8_t> whole(out.packet.begin(), out.packet.end());
-      process_packet(now, local, from, whole, false);
+      std::copy(out.packet.begin(), out.packet.end(), rx_whole_.begin());
+      process_packet(now, local, from, std::span<std::uint8_t>(rx_whole_.data(), out.packet.size()), false);
     } else if (out.status != wire::reassembly_status::incomplete) {
       ++counters_.rx_fragment_drops;
     }
