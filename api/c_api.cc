@@ -302,6 +302,7 @@ int ztk_accept(int fd, sockaddr* addr, socklen_t* len) {
     ns->nodelay = s->nodelay;
     ns->keepalive = s->keepalive;
     ns->linger = s->linger;
+    (void)ns->stream->set_linger(ns->linger);  // SO_LINGER may have changed since listen()
   }
   to_sockaddr(peer, s->family, addr, len);
   return nfd;
