@@ -3,9 +3,10 @@
 // connection threads; and the accept loop both commands run.
 //
 // Why threads and not one epoll loop: a ztkit TcpStream's fd() says only "readable" (bytes,
-// EOF, error); nothing signals that its full send pipe has room again, so a single loop could
-// wait for ztkit writability only by polling on a timer. A blocking TcpStream::write() does wait
-// for exactly that event. So each connection has two pumps (one thread each), and each pump
+// EOF, error); no public descriptor says that its full send pipe has room again (ztkit::poll in
+// poll.h can wait for that, but only over ztkit sockets, never together with kernel sockets),
+// so one loop over both kinds could wait for ztkit writability only by polling on a timer. A
+// blocking TcpStream::write() does wait for exactly that event. So each connection has two pumps (one thread each), and each pump
 // blocks where its back-pressure is: on reading its source (poll on the source's readiness fd
 // and the connection's cancel eventfd) or on writing its destination. A pump holds one buffer
 // of `buffer_size` bytes and reads nothing more until that buffer was written, so a slow side
