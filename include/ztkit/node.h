@@ -168,6 +168,7 @@ class Node {
 
   // The node's counters (ztkit/metrics.h), gathered on the node's thread as one consistent
   // snapshot; timed_out if its thread does not get to it within `timeout`, stopped after stop().
+  // Not from on_event (the node's thread would wait for itself until `timeout`).
   Expected<Metrics> metrics(std::chrono::milliseconds timeout = std::chrono::seconds(2)) const;
   // Where NodeOptions::metrics_listen serves, if it does.
   std::optional<SocketAddress> metrics_endpoint() const;

@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "api/internal/metrics_server.h"
 #include "ctrl/runtime/node_runner.h"
 #include "ctrl/runtime/root_planet.h"
 #include "ctrl/state/state_dir.h"
@@ -468,6 +469,10 @@ void add_node_command(CLI::App& app, int& exit_code) {
       ->needs(join)
       ->check(CLI::Range(1, 65535));
   cmd->add_flag("--stats", o->stats, "At exit, print each joined network's port and IP counters");
+  cmd->add_option("--metrics", o->metrics,
+                  "Serve Prometheus metrics (GET /metrics) at this TCP ADDR:PORT, e.g. "
+                  "127.0.0.1:9464 (docs/metrics.md)")
+      ->check(endpoint_validator());
   add_controller_options(cmd, o->ctl);
   cmd->add_option("--wait-ms", o->wait_ms,
                   "Exit after this long (0: run until SIGINT/SIGTERM or the expected event)")
@@ -505,6 +510,24 @@ void add_node_command(CLI::App& app, int& exit_code) {
     auto& runner = **started;
     say("node " + runner.address().to_string() + " listening " +
         endpoint_string(runner.local_address()) + " (" + std::string(runner.backend_name()) + ")");
+    // --metrics: the library's endpoint over this runner (a non-owning link; stopped first).
+    std::unique_ptr<Node::MetricsServer> metrics;
+    if (!o->metrics.empty()) {
+      auto link = std::make_shared<node_link>();
+      link->runner = std::shared_ptr<ctrl::node_runner>(std::shared_ptr<void>(), &runner);
+      auto at = SocketAddress::parse(o->metrics);
+      auto server = at ? Node::MetricsServer::start(*at, link)
+                       : Expected<std::unique_ptr<Node::MetricsServer>>(
+                             Error(Errc::invalid_argument, "not ADDR:PORT: " + o->metrics));
+      if (!server) {
+        std::fprintf(stderr, "zt node: --metrics: %s\n", server.error().message.c_str());
+        runner.stop();
+        exit_code = 1;
+        return;
+      }
+      metrics = std::move(*server);
+      say("metrics http://" + metrics->endpoint().to_string() + "/metrics");
+    }
     if (!o->ctl.suffix.empty()) {
       auto nwid = setup_controller(runner, o->ctl);
       if (!nwid.ok()) {
@@ -656,6 +679,7 @@ void add_node_command(CLI::App& app, int& exit_code) {
           (!o->until_direct || e->direct))
         done = true;
     }
+    if (metrics) metrics->stop();
     runner.stop();
     if (o->stats) {
       for (const auto& [nwid, st] : networks) {
