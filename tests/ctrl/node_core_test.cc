@@ -816,6 +816,37 @@ TEST_F(NodeCore, CompressedAndFragmentedPacketsAreReassembledAndUncompressed) {
   EXPECT_EQ(sink.messages[1].second.size(), 8u + 4000u);
 }
 
+// 1.14 tries LZ4 on every FRAME; we back off on a peer whose packets do not compress (1, 2,
+// 4 ... 64 packets untried after each failure) and try every packet again after a success.
+TEST_F(NodeCore, CompressionBacksOffOnIncompressibleTrafficAndResumes) {
+  join_root();
+  meet(b, b_ep);  // b known; no direct path yet, so packets to b go via the root
+  sink.take();
+  std::mt19937 rng(7);
+  std::vector<std::uint8_t> noise(1200), text(1200, 'z');
+  for (auto& x : noise) x = static_cast<std::uint8_t>(rng());
+  // Whether the packet for each payload went out compressed (1200 bytes of 'z' shrink to a
+  // few dozen; uncompressed the datagram is over 1200 bytes).
+  auto send = [&](const std::vector<std::uint8_t>& payload) {
+    EXPECT_TRUE(node->send_verb(now, b.address(), verb::frame, payload, true));
+    auto out = sink.take();
+    EXPECT_EQ(out.size(), 1u);
+    if (out.empty()) return false;
+    EXPECT_TRUE(open_packet(b, a, out[0].bytes).ok);
+    return out[0].bytes.size() < 600;
+  };
+  EXPECT_FALSE(send(noise));  // tried, failed: skip 1
+  EXPECT_FALSE(send(text));   // skipped (would have compressed)
+  EXPECT_TRUE(send(text));    // tried again, compressed: back-off reset
+  EXPECT_TRUE(send(text));
+  // 200 incompressible packets: tries at 1, 3, 6, 11, ... then one in 65.
+  for (int i = 0; i < 200; ++i) EXPECT_FALSE(send(noise));
+  int skipped = 0;
+  while (!send(text)) ++skipped;  // compressible again: compressed within one back-off period
+  EXPECT_LE(skipped, 64);
+  EXPECT_TRUE(send(text));
+}
+
 TEST_F(NodeCore, RootRelaysWithHopsPlusOneAndIntroducesOncePer30s) {
   node = make(root);  // we are the root now
   ASSERT_TRUE(node->am_root());
