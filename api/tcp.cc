@@ -386,14 +386,16 @@ Expected<std::size_t> TcpStream::read(std::span<std::byte> buf,
     if (s_->eof.load(std::memory_order_acquire) && s_->rx.size() == 0) return std::size_t{0};
     if (s_->detached.load() || !s_->usable()) return Error(Errc::closed, "the stream is closed");
     if (!s_->link->get()) return stopped_error();
-    if (timeout.count() == 0) return Error(Errc::would_block, "no data yet");
-    const int w = wait_slice(timeout, deadline);
-    if (w == -2) return Error(Errc::timed_out, "no data within the timeout");
+    // Nothing to read: lower the readiness fd before saying so (even with a zero timeout: an
+    // epoll loop that waits on it again must not spin), then look once more.
     s_->events.clear();
     if (s_->rx.size() > 0 || s_->eof.load() || s_->error.load() != 0 || !s_->usable()) {
       s_->events.set();  // level: still readable for other waiters / the fd
       continue;
     }
+    if (timeout.count() == 0) return Error(Errc::would_block, "no data yet");
+    const int w = wait_slice(timeout, deadline);
+    if (w == -2) return Error(Errc::timed_out, "no data within the timeout");
     s_->events.wait(w);
   }
 }
@@ -414,11 +416,14 @@ Expected<std::size_t> TcpStream::write(std::span<const std::byte> data,
       return n;
     }
     if (!s_->link->get()) return stopped_error();
+    s_->room.clear();  // as in read(): lowered before would_block too
+    if (s_->tx.free() > 0 || s_->error.load() != 0 || !s_->usable()) {
+      s_->room.set();
+      continue;
+    }
     if (timeout.count() == 0) return Error(Errc::would_block, "the send buffer is full");
     const int w = wait_slice(timeout, deadline);
     if (w == -2) return Error(Errc::timed_out, "no room in the send buffer within the timeout");
-    s_->room.clear();
-    if (s_->tx.free() > 0 || s_->error.load() != 0 || !s_->usable()) continue;
     s_->room.wait(w);
   }
 }
@@ -634,15 +639,15 @@ Expected<TcpStream> TcpListener::accept(std::chrono::milliseconds timeout) {
       return TcpStream(std::move(st));
     }
     if (!s_->link->get()) return stopped_error();
-    if (timeout.count() == 0) return Error(Errc::would_block, "no connection waiting");
-    const int w = wait_slice(timeout, deadline);
-    if (w == -2) return Error(Errc::timed_out, "no connection within the timeout");
-    s_->ready.clear();
+    s_->ready.clear();  // lowered before would_block too (an epoll loop must not spin)
     if (s_->closed.load()) continue;  // close() from another thread: drain and fail above
     if (!s_->accepted.empty()) {
       s_->ready.set();
       continue;
     }
+    if (timeout.count() == 0) return Error(Errc::would_block, "no connection waiting");
+    const int w = wait_slice(timeout, deadline);
+    if (w == -2) return Error(Errc::timed_out, "no connection within the timeout");
     s_->ready.wait(w);
   }
 }

@@ -153,6 +153,40 @@ TEST_F(tcp_world, BulkTransferIsByteExact) {
   EXPECT_GT(c->stats().bytes_sent, 0u);
 }
 
+// A zero-timeout read/accept that finds nothing lowers the readiness fd (else an epoll loop
+// waiting on it spins: found with zt expose, which had worked around it with 1 ms waits).
+TEST_F(tcp_world, WouldBlockLowersTheReadinessFd) {
+  auto l = TcpListener::listen(*b, nwid, {{}, 7002});
+  ASSERT_TRUE(l);
+  auto c = TcpStream::connect(*a, nwid, {ip_b, 7002}, 10s);
+  ASSERT_TRUE(c) << c.error().message;
+  pollfd lp{l->fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&lp, 1, 5000), 1);
+  auto s = l->accept(0ms);
+  ASSERT_TRUE(s) << s.error().message;
+  auto none = l->accept(0ms);
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(none.error().is(Errc::would_block));
+  lp.revents = 0;
+  EXPECT_EQ(::poll(&lp, 1, 0), 0) << "listener fd still readable with nothing to accept";
+
+  ASSERT_TRUE(s->write_all(bytes_of("ping"), 5s));
+  pollfd cp{c->fd(), POLLIN, 0};
+  ASSERT_EQ(::poll(&cp, 1, 5000), 1);
+  std::array<std::byte, 64> buf;
+  std::size_t got = 0;
+  while (got < 4) {
+    auto n = c->read(buf, 5s);
+    ASSERT_TRUE(n) << n.error().message;
+    got += *n;
+  }
+  auto empty = c->read(buf, 0ms);
+  ASSERT_FALSE(empty);
+  EXPECT_TRUE(empty.error().is(Errc::would_block));
+  cp.revents = 0;
+  EXPECT_EQ(::poll(&cp, 1, 0), 0) << "stream fd still readable with nothing to read";
+}
+
 TEST_F(tcp_world, ReadinessFdAndErrors) {
   auto l = TcpListener::listen(*b, nwid, {{}, 7001});
   ASSERT_TRUE(l);

@@ -55,10 +55,9 @@ int run_expose(const expose_options& o) {
 
   const auto on_accept = [&] {
     for (;;) {
-      // 1 ms, not 0: the last, empty wait also clears the readiness fd should it have been
-      // set again after the queue was drained (a zero-timeout accept leaves it as it is).
-      auto s = listener->accept(1ms);
-      if (!s) return;  // timed out: nothing more waiting
+      // Zero timeout: an empty queue lowers the readiness fd and says would_block.
+      auto s = listener->accept(0ms);
+      if (!s) return;  // nothing more waiting
       counters.accepted.fetch_add(1);
       auto stream = std::make_shared<TcpStream>(std::move(*s));
       const std::string peer = stream->peer_address().to_string();

@@ -124,8 +124,7 @@ relay_result relay(TcpStream z, int kfd, cancel_token& cancel, relay_counters& c
   });
 
   // ZeroTier -> kernel, on this thread: wait on the stream's readiness fd and the cancel fd.
-  // read() with a 1 ms timeout rather than 0: a timed read also clears a readiness fd left set
-  // after the pipe was drained (a zero-timeout read leaves it set, and poll would spin).
+  // read() with a zero timeout: an empty pipe lowers the readiness fd before would_block.
   std::vector<std::byte> buf(relay_buffer_size);
   pollfd p[2] = {{z.fd(), POLLIN, 0}, {cancel.fd(), POLLIN, 0}};
   for (;;) {
@@ -135,7 +134,7 @@ relay_result relay(TcpStream z, int kfd, cancel_token& cancel, relay_counters& c
       break;
     }
     if (p[1].revents != 0 || cancel.cancelled()) break;
-    auto n = z.read(buf, 1ms);
+    auto n = z.read(buf, 0ms);
     if (!n) {
       if (n.error().is(Errc::would_block) || n.error().is(Errc::timed_out)) continue;
       fail("network side: " + n.error().message);
