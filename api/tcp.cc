@@ -279,6 +279,8 @@ struct TcpListener::State final : ctrl::stack_client {
       s->handle = *h;
       auto& sock = set.get(*h);
       sock.set_nodelay(opts.nodelay);
+      const netstack::tcp_config want = socket_config(opts);
+      sock.set_keepalive_timing(want.keepalive_interval_ms, want.keepalive_probes);
       if (opts.keepalive_idle.count() > 0)
         sock.set_keepalive(static_cast<std::uint64_t>(opts.keepalive_idle.count()));
       s->pump(st, now);  // publishes addresses and any data that came with the handshake

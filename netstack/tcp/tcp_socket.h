@@ -212,6 +212,12 @@ class tcp_socket {
   bool peer_closed() const { return fin_received_; }  // FIN received and reached in order
   void set_nodelay(bool on) { cfg_.nodelay = on; }
   void set_keepalive(std::uint64_t idle_ms) { cfg_.keepalive_idle_ms = idle_ms; }
+  // Probe spacing and count (RFC 1122 §4.2.3.6), e.g. for a connection a listener accepted
+  // with the set's default config.
+  void set_keepalive_timing(std::uint64_t interval_ms, unsigned probes) {
+    cfg_.keepalive_interval_ms = interval_ms;
+    cfg_.keepalive_probes = probes;
+  }
   const inet_address& local() const { return local_; }
   const inet_address& remote() const { return remote_; }
   const tcp_counters& counters() const { return counters_; }

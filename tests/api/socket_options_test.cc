@@ -246,5 +246,23 @@ TEST_F(options_world, KeepaliveFindsAPeerThatWentAway) {
   EXPECT_LT(ms_since(t0), 8000);
 }
 
+// The same on the accepting side: a listener's keepalive interval and count reach the
+// streams it accepts (they were left at 75 s / 9 probes before).
+TEST_F(options_world, AcceptedStreamKeepaliveUsesTheListenersTiming) {
+  TcpOptions so;
+  so.keepalive_idle = 200ms;
+  so.keepalive_interval = 100ms;
+  so.keepalive_count = 3;
+  std::optional<TcpStream> c, s;
+  pair(7801, {}, so, c, s);
+  a->stop();  // the connecting side is simply gone
+  const auto t0 = clock_type::now();
+  std::array<std::byte, 16> buf;
+  auto r = s->read(buf, 20s);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().is(Errc::timed_out)) << r.error().message;
+  EXPECT_LT(ms_since(t0), 8000);
+}
+
 }  // namespace
 }  // namespace ztkit
