@@ -121,5 +121,22 @@ TEST(ZtCli, EverydayCommands) {
   procs.kill_all();
 }
 
+// `zt selfcheck` as a process: every primitive against the 1.14.1 known answers, exit 0, and a
+// clear error with a non-zero status for a bad argument.
+TEST(ZtCli, SelfcheckAsAProcess) {
+  const std::string zt = ZTKIT_ZT_BINARY;
+  if (zt.empty() || !fs::exists(zt)) GTEST_SKIP() << "zt binary not built";
+  temp_dir tmp("ztkit-selfcheck");
+  children procs;
+  const fs::path log = tmp.path / "selfcheck.log";
+  pid_t pid = procs.spawn({zt, "selfcheck", "--no-speed"}, log);
+  ASSERT_EQ(procs.wait_exit(pid, 60000), 0) << read_all(log);
+  EXPECT_NE(read_all(log).find("self-check passed"), std::string::npos) << read_all(log);
+  const fs::path bad = tmp.path / "bad.log";
+  pid = procs.spawn({zt, "selfcheck", "--bytes", "lots"}, bad);
+  EXPECT_NE(procs.wait_exit(pid, 30000), 0) << read_all(bad);
+  EXPECT_NE(read_all(bad).find("--bytes"), std::string::npos) << read_all(bad);
+}
+
 }  // namespace
 }  // namespace ztkit
