@@ -14,13 +14,15 @@
 #include <memory>
 #include <span>
 
+#include "engine/buf/page_area.h"
+
 namespace ztkit {
 
 class byte_pipe {
  public:
   explicit byte_pipe(std::size_t capacity)
       : cap_(std::bit_ceil(std::max<std::size_t>(capacity, 64))),
-        buf_(std::make_unique<std::uint8_t[]>(cap_)) {}
+        buf_(buf::make_page_area(cap_)) {}  // resident only once bytes are written
 
   std::size_t capacity() const { return cap_; }
   // Exact on the consumer side (size) and producer side (free); a lower bound elsewhere.
@@ -73,7 +75,7 @@ class byte_pipe {
 
  private:
   const std::size_t cap_;
-  std::unique_ptr<std::uint8_t[]> buf_;
+  buf::page_area buf_;
   alignas(64) std::atomic<std::size_t> head_{0};
   alignas(64) std::atomic<std::size_t> tail_{0};
 };
