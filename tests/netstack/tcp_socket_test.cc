@@ -801,6 +801,51 @@ TEST_F(TcpBulkTest, KeepaliveProbesThenTimesOut) {
   EXPECT_EQ(s.counters().keepalives, 1u + 9);
 }
 
+// Issue 11: the receive window auto-tunes up to the bandwidth-delay product of 1 Gbit/s x
+// 100 ms (12.5 MB) when the ring allows it. One round = one 100 ms RTT; b reads only between
+// rounds, so a round moves exactly one advertised window, which starts at 64 KiB and doubles
+// while the sender keeps it full.
+TEST(TcpPair, WindowAutotunesToTheBdpOfAGigabitAt100Ms) {
+  tcp_config c;
+  c.rx_buffer = c.tx_buffer = 16u << 20;
+  tcp_socket a(c, key), b(c, key);
+  std::uint64_t now = 0;
+  auto pump = [&] {
+    for (int i = 0; i < 100000; ++i) {
+      bool any = false;
+      tcp_segment seg;
+      std::vector<std::uint8_t> d;
+      for (auto [from, to] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
+        while (from->poll(now, seg)) {
+          any = true;
+          d.assign(seg.payload1.begin(), seg.payload1.end());
+          d.insert(d.end(), seg.payload2.begin(), seg.payload2.end());
+          auto r = seg.repr;
+          to->process(now, r, d, seg.local, seg.remote);
+        }
+      }
+      if (!any) return;
+    }
+  };
+  ASSERT_TRUE(b.listen(local_ep));
+  ASSERT_TRUE(a.connect(now, remote_ep, local_ep));
+  pump();
+  ASSERT_EQ(b.state(), tcp_state::established);
+  std::vector<std::uint8_t> buf(16u << 20, 7);
+  std::size_t last_round = 0, rounds = 0;
+  while (rounds < 40 && last_round < 12'500'000) {
+    now += 100;
+    a.send(buf);
+    pump();
+    last_round = 0;
+    while (std::size_t n = b.recv(buf)) last_round += n;
+    ++rounds;
+  }
+  EXPECT_GE(last_round, 12'500'000u) << "after " << rounds << " RTTs";
+  EXPECT_LE(rounds, 12u);  // 64 KiB doubling per RTT: 8 doublings past 12.5 MB
+  EXPECT_EQ(a.counters().retransmits, 0u);
+}
+
 TEST(TcpPair, SimultaneousCloseAndAutotunedWindow) {
   // Two sockets wired back to back; both close at the same time (§3.6 figure 13): each goes
   // FIN-WAIT-1 -> CLOSING -> TIME-WAIT.
