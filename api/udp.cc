@@ -271,18 +271,7 @@ unsigned poll_access::check(const UdpSocket& x, unsigned wanted, bool rearm) {
     if (!s->link->get()) r |= PollItem::error | PollItem::hangup;
     return r;
   };
-  const unsigned r = now();
-  if (!rearm) return r;
-  bool cleared = false;
-  if ((wanted & PollItem::readable) && !(r & PollItem::readable)) {
-    s->readable.clear();
-    cleared = true;
-  }
-  if ((wanted & PollItem::writable) && !(r & PollItem::writable)) {
-    s->room.clear();
-    cleared = true;
-  }
-  return cleared ? now() : r;
+  return rearm ? rearm_readiness(wanted, s->readable, s->room, now) : now();
 }
 
 std::array<int, 2> poll_access::fds(const UdpSocket& x, unsigned wanted) {

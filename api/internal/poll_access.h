@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "api/internal/ready_fd.h"
 #include "ztkit/poll.h"
 #include "ztkit/tcp.h"
 #include "ztkit/udp.h"
@@ -23,5 +24,22 @@ struct poll_access {
   static std::array<int, 2> fds(const TcpListener& l, unsigned wanted);
   static std::array<int, 2> fds(const UdpSocket& u, unsigned wanted);
 };
+
+// check()'s rearm step, shared by the sockets: `state()` reads the PollItem bits; for each
+// wanted event not ready, its descriptor is cleared, and then the state is read once more.
+template <typename State>
+unsigned rearm_readiness(unsigned wanted, ready_fd& readable, ready_fd& writable, State&& state) {
+  const unsigned r = state();
+  bool cleared = false;
+  if ((wanted & PollItem::readable) && !(r & PollItem::readable)) {
+    readable.clear();
+    cleared = true;
+  }
+  if ((wanted & PollItem::writable) && !(r & PollItem::writable)) {
+    writable.clear();
+    cleared = true;
+  }
+  return cleared ? state() : r;
+}
 
 }  // namespace ztkit
