@@ -2,6 +2,7 @@
 """ztkit against its baselines, in one go on one machine, and a dated section for RESULTS.md.
 
     perf/run.py [--build build/release] [-t 3] [--reps 3] [--latency 3000] [--append]
+    ZTKIT_ZEROTIER_ONE=/path/to/zerotier-one [ZTKIT_LIBZT=/path/to/libzt-dist] perf/run.py ...  # as root
 
 Runs, interleaved rep by rep so that every ratio compares figures of the same minutes:
   * the crypto ceiling: one core's armor + dearmor of 2800-byte packets with the suite ztkit
@@ -14,7 +15,19 @@ Runs, interleaved rep by rep so that every ratio compares figures of the same mi
   * with ZTKIT_ZEROTIER_ONE naming a hand-built zerotier-one 1.14 and run as root:
     zerotier-one <-> zerotier-one through their TAPs, in the ../shared/interop lab brought up
     in a temporary $LAB (two members in namespaces), measured with `ztperf --kernel` on the
-    members' ZeroTier addresses; zerotier-one's own CPU time read from /proc.
+    members' ZeroTier addresses; zerotier-one's own CPU time read from /proc;
+  * with ZTKIT_LIBZT as well (a hand-built libzt, zerotier/libzt = ZeroTierOne's core + lwIP,
+    never built here or in CI): libzt <-> libzt. ZTKIT_LIBZT is a folder holding
+    include/ZeroTierSockets.h and lib/libzt.a (its static library); perf/libzt/ztperf_libzt.c,
+    our own test program on libzt's public C API, is compiled against it into a temporary
+    folder at run time. Two libzt nodes (lz-srv udp 29994 / 10.147.17.21, lz-cli udp 29995 /
+    10.147.17.22, fresh identities pre-authorized by lab-start.sh) run in the lab's hub
+    namespace, since libzt, like zerotier-one, never uses loopback paths; the server stays up,
+    the client is a new process per test (its start and join are not timed). Same single-stream
+    goodput (receiver's bytes from the first byte to the FIN) and 64 B request/response test;
+    CPU is both libzt processes; libzt exposes no retransmit counter, so the longest blocked
+    send() of each run is reported instead (lwIP's retransmission timeouts show up there).
+    Without ZTKIT_ZEROTIER_ONE and root there is no lab, hence no libzt rows.
 Shards: ztkit runs one node thread per node today (issue 6), so there is no 2-shard row yet.
 Medians over the reps; `--append` adds the section to perf/RESULTS.md, else it is printed.
 Never run in CI (it takes minutes and wants a quiet machine).
@@ -78,27 +91,40 @@ def latency_run(ztperf, extra, count):
 class Lab:
     """The ../shared/interop lab in a temporary $LAB, with members tap-a and tap-b."""
 
-    def __init__(self, zerotier_one):
+    def __init__(self, zerotier_one, libzt_nodes=False):
         self.interop = os.path.join(os.path.dirname(REPO), "shared", "interop")
         self.captures = os.path.join(os.path.dirname(REPO), "shared", "captures")
         self.dir = tempfile.mkdtemp(prefix="ztkit-perf-lab-")
         self.env = dict(os.environ, LAB=self.dir)
         os.makedirs(os.path.join(self.dir, "bin"))
+        os.makedirs(os.path.join(self.dir, "run"))
         os.symlink(os.path.abspath(zerotier_one), os.path.join(self.dir, "bin", "zerotier-one"))
         for alias in ("zerotier-cli", "zerotier-idtool"):
             os.symlink("zerotier-one", os.path.join(self.dir, "bin", alias))
+        idtool = os.path.join(self.dir, "bin", "zerotier-idtool")
         for n in ("root", "ctl", "tap-a", "tap-b"):
             st = os.path.join(self.dir, "state", n)
             os.makedirs(st)
             shutil.copy(os.path.join(self.captures, n + ".identity.secret"), st + "/identity.secret")
             os.chmod(st + "/identity.secret", 0o600)
-            pub = subprocess.run([os.path.join(self.dir, "bin", "zerotier-idtool"), "getpublic",
-                                  st + "/identity.secret"], capture_output=True, text=True, check=True)
+            pub = subprocess.run([idtool, "getpublic", st + "/identity.secret"], capture_output=True,
+                                 text=True, check=True)
             open(st + "/identity.public", "w").write(pub.stdout)
+        if libzt_nodes:  # fresh identities: lab-start.sh pre-authorizes them as .21 and .22
+            for n in ("lz-srv", "lz-cli"):
+                st = os.path.join(self.dir, "state", n)
+                os.makedirs(st)
+                subprocess.run([idtool, "generate", st + "/identity.secret", st + "/identity.public"],
+                               capture_output=True, check=True, timeout=60)
         shutil.copy(os.path.join(self.captures, "planet"), os.path.join(self.dir, "state", "planet"))
-        self.sh("lab-start.sh", timeout=120)
-        self.sh("lab-member.sh", "tap-a", timeout=90)
-        self.sh("lab-member.sh", "tap-b", timeout=90)
+        self.nwid = open(os.path.join(self.dir, "state", "ctl", "identity.public")).read()[:10] + "c0ffee"
+        try:
+            self.sh("lab-start.sh", timeout=120)
+            self.sh("lab-member.sh", "tap-a", timeout=90)
+            self.sh("lab-member.sh", "tap-b", timeout=90)
+        except BaseException:
+            self.stop()
+            raise
 
     def sh(self, script, *args, timeout):
         subprocess.run(["bash", os.path.join(self.interop, script), *args], env=self.env,
@@ -139,6 +165,70 @@ def zerotier_run(lab, ztperf, seconds, latency=None):
             "cpu_per_gbit": (zt_cpu + app_cpu) / gbit if gbit else None}
 
 
+def build_libzt_perf(libzt, out_dir):
+    """Compiles perf/libzt/ztperf_libzt.c against the libzt build at ZTKIT_LIBZT
+    ($ZTKIT_LIBZT/include/ZeroTierSockets.h, $ZTKIT_LIBZT/lib/libzt.a) into out_dir."""
+    inc, lib = os.path.join(libzt, "include"), os.path.join(libzt, "lib", "libzt.a")
+    if not os.path.exists(os.path.join(inc, "ZeroTierSockets.h")) or not os.path.exists(lib):
+        sys.exit(f"perf/run.py: ZTKIT_LIBZT={libzt} needs include/ZeroTierSockets.h and lib/libzt.a")
+    obj, exe = os.path.join(out_dir, "ztperf_libzt.o"), os.path.join(out_dir, "ztperf_libzt")
+    for cmd in (["cc", "-O2", "-std=c11", "-D_GNU_SOURCE", "-I", inc, "-c",
+                 os.path.join(HERE, "libzt", "ztperf_libzt.c"), "-o", obj],
+                ["c++", "-o", exe, obj, lib, "-lpthread"]):
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            sys.exit(f"perf/run.py: {' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    return exe
+
+
+class Libzt:
+    """Two libzt nodes (ztperf_libzt) in the lab's hub namespace, as the lab reserves them:
+    lz-srv (udp 29994, 10.147.17.21) serves every test; lz-cli (udp 29995, 10.147.17.22) is a
+    fresh process per test (start + join are not timed). libzt never uses loopback paths, so
+    both use the bridge address 172.30.99.1 (their packets go over lo of ztlab, like root<->ctl)."""
+
+    SERVER_IP = "10.147.17.21"
+
+    def __init__(self, lab, exe):
+        self.lab, self.exe = lab, exe
+        st = os.path.join(lab.dir, "state")
+        self.common = ["--planet", os.path.join(st, "planet"), "--network", lab.nwid]
+        self.log = open(os.path.join(lab.dir, "run", "lz-srv.log"), "w")
+        self.server = subprocess.Popen(
+            ["ip", "netns", "exec", "ztlab", exe, "-s", "--state", os.path.join(st, "lz-srv"),
+             "--zt-port", "29994"] + self.common, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        # lab-stop.sh stops it too (by this pid: `ip netns exec` execs the program)
+        open(os.path.join(lab.dir, "run", "lz-srv.pid"), "w").write(f"{self.server.pid}\n")
+        line = self.server.stdout.readline()  # "ready <ip>" once it listens (it exits on a 60 s timeout)
+        if not line.startswith("ready"):
+            raise RuntimeError(f"libzt server did not come up: {line!r}, see {self.log.name}")
+
+    def run(self, seconds, latency=None):
+        cmd = ["ip", "netns", "exec", "ztlab", self.exe, "-c", self.SERVER_IP, "--state",
+               os.path.join(self.lab.dir, "state", "lz-cli"), "--zt-port", "29995"] + self.common
+        cmd += ["--latency", str(latency)] if latency else ["-t", str(seconds)]
+        d = run_json(cmd, seconds + 180)
+        if latency:
+            lat = d["latency"]
+            return {k: lat[k] for k in ("p50_us", "p90_us", "p99_us", "p999_us") if k in lat}
+        t = d["tcp"]["client_to_server"]
+        return {"mbps": t["mbps"], "retransmits": None, "cpu_per_gbit": d["cpu"]["s_per_gbit"],
+                "stall_ms": t["max_send_stall_ms"]}
+
+    def stop(self):
+        if self.server.poll() is None:
+            self.server.terminate()
+            try:
+                self.server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.server.kill()
+                self.server.wait()
+        self.log.close()
+        pidfile = os.path.join(self.lab.dir, "run", "lz-srv.pid")
+        if os.path.exists(pidfile):
+            os.unlink(pidfile)
+
+
 def med(rows, key):
     vals = [r[key] for r in rows if r.get(key) is not None]
     return statistics.median(vals) if vals else None
@@ -158,10 +248,32 @@ def main():
         if not os.access(f, os.X_OK):
             sys.exit(f"perf/run.py: {f} is missing (build first: scripts/build release)")
     zo = os.environ.get("ZTKIT_ZEROTIER_ONE")
-    lab = None
+    libzt_dir = os.environ.get("ZTKIT_LIBZT")
+    lab = libzt = libzt_exe = libzt_tmp = None
+    if libzt_dir and not (zo and os.geteuid() == 0):
+        print("ZTKIT_LIBZT set, but the libzt nodes need the interop lab (ZTKIT_ZEROTIER_ONE, "
+              "root): no libzt rows", file=sys.stderr)
+    elif libzt_dir:
+        libzt_tmp = tempfile.mkdtemp(prefix="ztkit-perf-libzt-")
+        print(f"compiling perf/libzt/ztperf_libzt.c against {libzt_dir}", file=sys.stderr)
+        try:
+            libzt_exe = build_libzt_perf(libzt_dir, libzt_tmp)
+        except BaseException:
+            shutil.rmtree(libzt_tmp, ignore_errors=True)
+            raise
     if zo and os.geteuid() == 0:
-        print("bringing up the interop lab (zerotier-one root, controller, tap-a, tap-b)", file=sys.stderr)
-        lab = Lab(zo)
+        print("bringing up the interop lab (zerotier-one root, controller, tap-a, tap-b"
+              f"{', libzt lz-srv' if libzt_exe else ''})", file=sys.stderr)
+        try:
+            lab = Lab(zo, libzt_nodes=bool(libzt_exe))
+            if libzt_exe:
+                libzt = Libzt(lab, libzt_exe)
+        except BaseException:
+            if lab:
+                lab.stop()  # also ends a libzt server that did not come up (its pid file)
+            if libzt_tmp:
+                shutil.rmtree(libzt_tmp, ignore_errors=True)
+            raise
     elif zo:
         print("ZTKIT_ZEROTIER_ONE set but not root: no zerotier-one rows", file=sys.stderr)
 
@@ -170,6 +282,8 @@ def main():
     lat = {k: [] for k in cases}
     if lab:
         tput["zerotier-one"], lat["zerotier-one"] = [], []
+    if libzt:
+        tput["libzt"], lat["libzt"] = [], []
     load0 = os.getloadavg()[0]
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
@@ -183,10 +297,18 @@ def main():
                 print(f"rep {rep + 1}/{a.reps}: zerotier-one", file=sys.stderr)
                 tput["zerotier-one"].append(zerotier_run(lab, ztperf, a.t))
                 lat["zerotier-one"].append(zerotier_run(lab, ztperf, a.t, latency=a.latency))
+            if libzt:
+                print(f"rep {rep + 1}/{a.reps}: libzt", file=sys.stderr)
+                tput["libzt"].append(libzt.run(a.t))
+                lat["libzt"].append(libzt.run(a.t, latency=a.latency))
         ceiling_after = crypto_ceiling(bench)
     finally:
+        if libzt:
+            libzt.stop()
         if lab:
             lab.stop()
+        if libzt_tmp:
+            shutil.rmtree(libzt_tmp, ignore_errors=True)
     load1 = os.getloadavg()[0]
 
     cpu = "unknown CPU"
@@ -202,20 +324,27 @@ def main():
     out.append(f"## {started:%Y-%m-%d %H:%M} UTC — perf/run.py (ztkit {rev})\n")
     out.append(f"{cpu}, {os.cpu_count()} CPUs, {platform.release()}; load average {load0:.1f} at the "
                f"start, {load1:.1f} at the end. `perf/run.py -t {a.t} --reps {a.reps} --latency "
-               f"{a.latency}`{' with ZTKIT_ZEROTIER_ONE (zerotier-one 1.14.1 in the interop lab)' if lab else ''}; "
+               f"{a.latency}`{' with ZTKIT_ZEROTIER_ONE (zerotier-one 1.14.1 in the interop lab)' if lab else ''}"
+               f"{f' and ZTKIT_LIBZT={libzt_dir} (libzt nodes in the lab)' if libzt else ''}; "
                f"medians of {a.reps} interleaved reps.\n")
     out.append("| path | TCP 1 stream | vs ztkit | retransmits | CPU-s per Gbit | 64 B RR p50 | p99 | p99.9 |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     labels = {"kernel": "kernel TCP, loopback (ceiling)", "ztkit": "ztkit <-> ztkit (UDP offload)",
               "ztkit-no-offload": "ztkit <-> ztkit, --no-offload",
-              "zerotier-one": "zerotier-one <-> zerotier-one, TAP"}
+              "zerotier-one": "zerotier-one <-> zerotier-one, TAP",
+              "libzt": "libzt <-> libzt (lwIP), lab namespace"}
+
+    def fmt(v, spec, unit=""):
+        return "-" if v is None else f"{v:{spec}}{unit}"
+
     for name in tput:
         m = med(tput[name], "mbps")
-        ratio = f"{m / ztkit_mbps:.2f}x" if m and ztkit_mbps else "-"
-        cpg = med(tput[name], "cpu_per_gbit")
-        out.append(f"| {labels[name]} | {m:.0f} Mbit/s | {ratio} | {med(tput[name], 'retransmits'):.0f} | "
-                   f"{cpg:.3f} | {med(lat[name], 'p50_us'):.1f} µs | {med(lat[name], 'p99_us'):.1f} µs | "
-                   f"{med(lat[name], 'p999_us'):.1f} µs |")
+        ratio = (f"{m / ztkit_mbps:.2f}x" if m / ztkit_mbps >= 0.1 else f"{m / ztkit_mbps:.3f}x") \
+            if m and ztkit_mbps else "-"
+        out.append(f"| {labels[name]} | {fmt(m, '.0f', ' Mbit/s')} | {ratio} | "
+                   f"{fmt(med(tput[name], 'retransmits'), '.0f')} | {fmt(med(tput[name], 'cpu_per_gbit'), '.3f')} | "
+                   f"{fmt(med(lat[name], 'p50_us'), '.1f', ' µs')} | {fmt(med(lat[name], 'p99_us'), '.1f', ' µs')} | "
+                   f"{fmt(med(lat[name], 'p999_us'), '.1f', ' µs')} |")
     out.append("")
     out.append(f"Crypto ceiling, one core, armor + dearmor of 2800-byte packets (mean of a run before "
                f"and after): AES-GMAC-SIV {aes:.2f} Gbit/s, Salsa20/12-Poly1305 "
@@ -226,6 +355,15 @@ def main():
         out.append(f"ztkit / zerotier-one: {ztkit_mbps / med(tput['zerotier-one'], 'mbps'):.2f}x goodput "
                    f"(issue 11 target: >= 3x). zerotier-one's CPU includes both zerotier-one processes "
                    f"and the ztperf ends.")
+    if "libzt" in tput and med(tput["libzt"], "mbps"):
+        lz_runs = ", ".join(f"{r['mbps']:.0f}" for r in tput["libzt"])
+        stalls = ", ".join(f"{r['stall_ms']:.0f}" for r in tput["libzt"])
+        out.append(f"ztkit / libzt: {ztkit_mbps / med(tput['libzt'], 'mbps'):.1f}x goodput (issue 11 target: "
+                   f">= 20x); 64 B RR p50 {med(lat['libzt'], 'p50_us'):.1f} µs libzt vs "
+                   f"{med(lat['ztkit'], 'p50_us'):.1f} µs ztkit, p99 {med(lat['libzt'], 'p99_us'):.1f} vs "
+                   f"{med(lat['ztkit'], 'p99_us'):.1f} µs. libzt runs: {lz_runs} Mbit/s; its sender's longest "
+                   f"blocked send() per run: {stalls} ms. libzt's CPU is both libzt processes (node, lwIP "
+                   f"and test threads); no retransmit counter through its API.")
     out.append("")
     text = "\n".join(out) + "\n"
     if a.append:
