@@ -182,6 +182,10 @@ Metrics gather(ctrl::node_runner& r, std::int64_t now) {
   s.busy_seconds = static_cast<double>(rc.busy_ns) / 1e9;
   s.idle_seconds = static_cast<double>(rc.poll_ns) / 1e9;
   s.iterations = rc.iterations;
+  const ctrl::data_path_counters& dc = r.host_data_path().counters();
+  s.data_packets_received = dc.rx_frames;
+  s.data_packets_sent = dc.tx_packets;
+  s.control_handoffs = dc.to_control_raw + dc.to_control_whole + dc.to_control_dearmored;
   m.shards.push_back(s);
   return m;
 }

@@ -183,6 +183,21 @@ std::string to_prometheus(const Metrics& m) {
   w.family("ztkit_shard_loop_iterations_total", "counter", "Event loop iterations.");
   for (const auto& s : m.shards)
     w.sample("ztkit_shard_loop_iterations_total", {"shard", std::to_string(s.index)}, s.iterations);
+  w.family("ztkit_shard_data_packets_received_total", "counter",
+           "FRAME/EXT_FRAME packets each shard's data path read and delivered.");
+  for (const auto& s : m.shards)
+    w.sample("ztkit_shard_data_packets_received_total", {"shard", std::to_string(s.index)},
+             s.data_packets_received);
+  w.family("ztkit_shard_data_packets_sent_total", "counter",
+           "FRAME/EXT_FRAME packets each shard's data path armored and sent.");
+  for (const auto& s : m.shards)
+    w.sample("ztkit_shard_data_packets_sent_total", {"shard", std::to_string(s.index)},
+             s.data_packets_sent);
+  w.family("ztkit_shard_control_handoffs_total", "counter",
+           "Received packets each shard handed to the control side (other verbs, unknown senders, relaying).");
+  for (const auto& s : m.shards)
+    w.sample("ztkit_shard_control_handoffs_total", {"shard", std::to_string(s.index)},
+             s.control_handoffs);
   return w.take();
 }
 

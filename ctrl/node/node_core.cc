@@ -1,22 +1,12 @@
 // Construction, the public entry points and reply matching.
 #include "ctrl/node/node_core.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 
 namespace ztkit::ctrl {
 
 using wire::inet_address;
 
-namespace {
-std::uint64_t splitmix(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-}  // namespace
 
 node_core::node_core(crypto::identity self, node_sink& sink, node_config config,
                      wire::world planet)
@@ -24,15 +14,9 @@ node_core::node_core(crypto::identity self, node_sink& sink, node_config config,
       sink_(sink),
       topo_(std::move(self), std::move(planet), config_.topo),
       reasm_(wire::reassembly_config{}),
+      ids_(config_.random_seed, topo_.self().address().value()),
       rx_datagram_(wire::packet_max_length),
       rx_whole_(wire::packet_max_length) {
-  std::uint64_t seed = config_.random_seed;
-  if (seed == 0) {
-    if (sodium_init() < 0) seed = 0x5eed;  // never happens in practice
-    else randombytes_buf(&seed, sizeof seed);
-  }
-  seed ^= address().value();
-  for (auto& w : rng_) w = splitmix(seed);
   config_.mtu = std::clamp<std::size_t>(config_.mtu, wire::fragment_min_physical_mtu + 100,
                                         wire::default_phys_mtu);
   for (const auto& m : config_.moons) (void)topo_.add_moon(m);
@@ -48,13 +32,18 @@ bool node_core::orbit(std::int64_t now, std::uint64_t world_id, zt_address seed)
 
 bool node_core::orbit(std::int64_t, const wire::world& moon) {
   if (!topo_.add_moon(moon)) return topo_.moon(moon.id) != nullptr && *topo_.moon(moon.id) == moon;
+  directory_stale_ = true;
   sink_.on_world_updated(*topo_.moon(moon.id));
   return true;
 }
 
-bool node_core::deorbit(std::uint64_t world_id) { return topo_.remove_moon(world_id); }
+bool node_core::deorbit(std::uint64_t world_id) {
+  directory_stale_ = true;
+  return topo_.remove_moon(world_id);
+}
 
 std::size_t node_core::add_cached_peers(std::int64_t now, std::span<const cached_peer> peers) {
+  directory_stale_ = true;
   std::size_t added = 0;
   for (const cached_peer& c : peers) {
     if (topo_.get(c.identity.address()) != nullptr) continue;  // known (or an upstream)

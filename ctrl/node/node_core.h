@@ -45,6 +45,8 @@
 #include "ctrl/node/hello.h"
 #include "ctrl/node/ip_scope.h"
 #include "ctrl/node/node_sink.h"
+#include "ctrl/node/packet_io.h"
+#include "ctrl/node/peer_directory.h"
 #include "ctrl/node/topology.h"
 #include "engine/wire/reassembly.h"
 
@@ -52,6 +54,8 @@ namespace ztkit::ctrl {
 
 // A peer from the peers.d cache (Peer::deserializeFromCache): its identity, the version it
 // announced, and the paths it was last reached on (hints: contacted, never trusted as live).
+struct data_path_notes;
+
 struct cached_peer {
   crypto::identity identity;  // public part is enough
   std::uint8_t protocol_version = 0;
@@ -176,6 +180,24 @@ class node_core {
   void resolve(std::int64_t now, zt_address a) {
     if (a != address() && topo_.get(a) == nullptr) request_whois(now, a, false);
   }
+  // ---- The data path (data_path.h: a shard's FRAME/EXT_FRAME path) ----
+  // A packet for us that the data path reassembled but could not read (cipher 0, unknown
+  // sender): the steps of on_datagram after reassembly.
+  void on_packet(std::int64_t now, socket_id local, const wire::inet_address& from,
+                 std::span<std::uint8_t> packet);
+  // A packet the data path dearmored with its sender's keys (any verb but FRAME/EXT_FRAME):
+  // the steps of on_datagram after dearmor. Dropped (rx_malformed) if the sender is gone.
+  void on_dearmored(std::int64_t now, socket_id local, const wire::inet_address& from,
+                    std::span<std::uint8_t> packet);
+  // The peers as the data path sees them, rebuilt when a peer or path came or went, and on
+  // every tick (best paths move with latency and silence). Cheap when nothing changed.
+  bool directory_stale() const { return directory_stale_; }
+  std::shared_ptr<const peer_directory> directory(std::int64_t now);
+  // What the data path noted since the last call: Peer::received for each (peer, path, hops)
+  // it consumed packets from (liveness, path probes, direct path pushes), last_send of the
+  // paths it sent on, and its traffic and drops in counters().
+  void absorb(std::int64_t now, const data_path_notes& notes);
+
   // ---- Moons (Node::orbit / deorbit; zerotier-protocol.md §7) ----
   // Orbits moon `world_id`. If it is held already, nothing to do. Otherwise `seed` (one of the
   // moon's roots) is asked for it: a HELLO listing the moon with timestamp 0 ("wanted") goes to
@@ -232,6 +254,8 @@ class node_core {
   // rx.cc
   void process_packet(std::int64_t now, socket_id local, const wire::inet_address& from,
                       std::span<std::uint8_t> packet, bool from_queue);
+  void after_dearmor(std::int64_t now, peer& p, socket_id local, const wire::inet_address& from,
+                     std::span<std::uint8_t> packet);
   void dispatch(std::int64_t now, peer& p, socket_id local, const wire::inet_address& from,
                 wire::packet_view pkt);
   // Peer::received: liveness, path learning (OK at hops 0), probes, direct path push.
@@ -322,7 +346,10 @@ class node_core {
   wire::reassembly_table reasm_;
   node_counters counters_;
   bool online_ = false;
-  std::uint64_t rng_[4] = {};
+  packet_id_source ids_;
+  bool directory_stale_ = true;
+  std::uint64_t directory_version_ = 0;
+  std::shared_ptr<const peer_directory> directory_;
 
   std::array<std::array<std::uint32_t, 32>, 256> expect_{};
   std::array<std::uint8_t, 256> expect_next_{};

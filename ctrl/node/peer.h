@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "ctrl/node/packet_io.h"
 #include "ctrl/node/path.h"
 #include "engine/base/result.h"
 #include "engine/crypto/identity.h"
@@ -28,6 +29,8 @@ class peer {
   const crypto::identity& identity() const { return id_; }
   zt_address address() const { return id_.address(); }
   const wire::peer_keys& keys() const { return *keys_; }
+  // The same keys, shared with the data path's peer_directory (immutable once agreed).
+  const std::shared_ptr<const wire::peer_keys>& shared_keys() const { return keys_; }
 
   // ---- What the peer announced (HELLO / OK(HELLO)); 0 = unknown ----
   std::uint8_t protocol_version = 0;
@@ -53,13 +56,8 @@ class peer {
   std::int64_t last_echo_answered = -1'000'000'000;      // ECHO rate gate (~6/s)
   std::int64_t last_direct_path_push_sent = -1'000'000'000;
 
-  // ---- Compression back-off (node_core::send_packet_via) ----
-  // 1.14 tries LZ4 on every FRAME; on incompressible traffic (TLS, media, anything encrypted)
-  // every try fails and cost 8 % of a bulk stream's cycles. After a failed try the next
-  // `compress_backoff` packets skip it (1, 2, 4 ... 64), a success resets: compressible
-  // traffic is still compressed every time, random traffic tried once in 64 packets.
-  std::uint8_t compress_backoff = 0;
-  std::uint8_t compress_skip = 0;
+  // LZ4 back-off for packets to this peer (node_core::send_packet_via).
+  compress_backoff lz4;
   std::int64_t last_direct_path_push_received = -1'000'000'000;  // PUSH_DIRECT_PATHS cutoff window
   unsigned direct_path_push_cutoff_count = 0;
 
@@ -101,7 +99,7 @@ class peer {
   peer(const crypto::identity& them, const crypto::agreed_key& key, std::size_t max_paths);
 
   crypto::identity id_;
-  std::unique_ptr<wire::peer_keys> keys_;  // agreed once; peer_keys is neither copied nor moved
+  std::shared_ptr<const wire::peer_keys> keys_;  // agreed once; neither copied nor moved
   std::vector<path> paths_;
   std::size_t max_paths_;
   struct tried { socket_id local; wire::inet_address remote; std::int64_t at; };

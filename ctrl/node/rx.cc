@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "ctrl/node/node_core.h"
+#include "ctrl/node/packet_io.h"
 #include "engine/wire/compress.h"
 #include "engine/wire/fragment.h"
 
@@ -12,17 +13,6 @@ namespace ztkit::ctrl {
 
 using wire::inet_address;
 
-namespace {
-std::uint64_t endpoint_key(socket_id local, const inet_address& a) {
-  std::uint64_t h = 1469598103934665603ULL ^ static_cast<std::uint64_t>(local);
-  auto mix = [&](std::uint8_t b) { h = (h ^ b) * 1099511628211ULL; };
-  mix(static_cast<std::uint8_t>(a.fam));
-  for (auto b : a.ip) mix(b);
-  mix(static_cast<std::uint8_t>(a.port >> 8));
-  mix(static_cast<std::uint8_t>(a.port));
-  return h;
-}
-}  // namespace
 
 void node_core::on_datagram(std::int64_t now, socket_id local, const inet_address& from,
                             std::span<const std::uint8_t> bytes) {
@@ -120,6 +110,28 @@ void node_core::process_packet(std::int64_t now, socket_id local, const inet_add
     case wire::armor_result::bad_mac: ++counters_.rx_bad_mac; return;
     default: ++counters_.rx_bad_cipher; return;
   }
+  after_dearmor(now, *p, local, from, packet);
+}
+
+void node_core::on_packet(std::int64_t now, socket_id local, const inet_address& from,
+                          std::span<std::uint8_t> packet) {
+  process_packet(now, local, from, packet, false);
+}
+
+void node_core::on_dearmored(std::int64_t now, socket_id local, const inet_address& from,
+                             std::span<std::uint8_t> packet) {
+  auto v = wire::packet_view::checked(packet);  // its datagrams are in the data path's notes
+  peer* p = v ? topo_.get(v->source()) : nullptr;
+  if (p == nullptr) {
+    ++counters_.rx_malformed;
+    return;
+  }
+  after_dearmor(now, *p, local, from, packet);
+}
+
+void node_core::after_dearmor(std::int64_t now, peer& p, socket_id local, const inet_address& from,
+                              std::span<std::uint8_t> packet) {
+  auto v = wire::packet_view::checked(packet);
   // HELLO under cipher 1/3 is legal in 1.14 but never sent by it; we only take cipher 0 HELLOs.
   if (v->verb_value() == static_cast<std::uint8_t>(wire::verb::hello)) {
     ++counters_.rx_bad_cipher;
@@ -138,7 +150,7 @@ void node_core::process_packet(std::int64_t now, socket_id local, const inet_add
     }
     pkt = std::span<std::uint8_t>(big.data(), u.size);
   }
-  dispatch(now, *p, local, from, wire::packet_view::checked(pkt).value());
+  dispatch(now, p, local, from, wire::packet_view::checked(pkt).value());
 }
 
 void node_core::dispatch(std::int64_t now, peer& p, socket_id local, const inet_address& from,
@@ -212,6 +224,7 @@ void node_core::peer_received(std::int64_t now, peer& p, socket_id local, const 
     if (!have && allowed) {
       if (v == wire::verb::ok) {
         path& fresh = p.learn_path(local, from, now);
+        directory_stale_ = true;
         if (p.latency != path::latency_unknown) fresh.latency = p.latency;  // from this OK
         ++counters_.paths_learned;
         sink_.on_path_learned(p.address(), local, from);

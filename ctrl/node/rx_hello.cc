@@ -96,6 +96,7 @@ void node_core::rx_hello(std::int64_t now, socket_id local, const inet_address& 
       return;
     }
     auto added = topo_.insert(std::move(fresh).value(), now);
+    directory_stale_ = true;
     if (!added.p) {
       ++counters_.rx_bad_identity;
       return;

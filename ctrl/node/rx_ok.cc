@@ -42,6 +42,7 @@ void node_core::rx_ok(std::int64_t now, peer& p, socket_id local, const inet_add
         // `p` may stop being valid here: a world can name a root at its address with another key.
         for (const auto& w : *worlds) {
           if (!topo_.accept_world(w)) continue;
+          directory_stale_ = true;  // the upstreams may have changed
           if (w.kind == wire::world::type::planet)
             sink_.on_world_updated(topo_.planet());
           else if (const wire::world* m = topo_.moon(w.id))
@@ -59,6 +60,7 @@ void node_core::rx_ok(std::int64_t now, peer& p, socket_id local, const inet_add
     }
     for (const crypto::identity& id : w->identities) {  // 1.14 reads the first one only
       auto added = topo_.add(id, now);
+      directory_stale_ = true;
       if (added.status == topology::add_status::collision) sink_.on_identity_collision(id.address());
       if (added.p) flush_waiting(now, id.address());
       break;

@@ -10,6 +10,7 @@ namespace ztkit::ctrl {
 using wire::inet_address;
 
 void node_core::on_tick(std::int64_t now) {
+  directory_stale_ = true;  // best paths move with latency and silence; paths and peers expire here
   service_whois(now);  // each WHOIS keeps its own 500 ms retry clock
   if (now - last_ping_check_ >= timing::ping_check_interval) {
     last_ping_check_ = now;

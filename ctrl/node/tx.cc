@@ -1,11 +1,10 @@
 // Send side: compose -> compress -> armor -> fragment (zerotier-protocol.md §2.6, §4.2), the
 // route choice (Switch::_trySend), HELLO/ECHO/ERROR/PUSH_DIRECT_PATHS builders and WHOIS with
 // its waiting queues (Switch::requestWhois, doAnythingWaitingForPeer).
-#include <sodium.h>
-
 #include <algorithm>
 
 #include "ctrl/node/node_core.h"
+#include "ctrl/node/packet_io.h"
 #include "engine/wire/compress.h"
 #include "engine/wire/fragment.h"
 
@@ -13,21 +12,6 @@ namespace ztkit::ctrl {
 
 using wire::inet_address;
 
-namespace {
-
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-void write_header(std::vector<std::uint8_t>& out, std::uint64_t id, zt_address dest,
-                  zt_address source, wire::verb v) {
-  out.assign(wire::packet_min_length, 0);
-  auto view = wire::packet_view::checked(out).value();
-  view.set_packet_id(id);
-  view.set_destination(dest);
-  view.set_source(source);
-  view.set_verb(v);
-}
-
-}  // namespace
 
 std::vector<std::uint8_t> make_hello(const crypto::identity& self, const wire::peer_keys& keys,
                                      const hello_fields& f) {
@@ -52,19 +36,7 @@ std::vector<std::uint8_t> make_hello(const crypto::identity& self, const wire::p
   return out;
 }
 
-std::uint64_t node_core::next_packet_id() {
-  // xoshiro256**: seeded from libsodium (or the configured seed). Packet IDs are IVs: they
-  // must not repeat; 2^256 state makes that a non-issue.
-  const std::uint64_t result = rotl(rng_[1] * 5, 7) * 9;
-  const std::uint64_t t = rng_[1] << 17;
-  rng_[2] ^= rng_[0];
-  rng_[3] ^= rng_[1];
-  rng_[1] ^= rng_[2];
-  rng_[0] ^= rng_[3];
-  rng_[2] ^= t;
-  rng_[3] = rotl(rng_[3], 45);
-  return result;
-}
+std::uint64_t node_core::next_packet_id() { return ids_.next(); }
 
 void node_core::send_datagram(socket_id local, const inet_address& to,
                               std::span<const std::uint8_t> bytes, unsigned ttl) {
@@ -81,21 +53,7 @@ std::uint64_t node_core::send_packet_via(std::int64_t now, peer& p, wire::verb v
   write_header(out, next_packet_id(), p.address(), address(), v);
   out.insert(out.end(), payload.begin(), payload.end());
   if (out.size() > wire::packet_max_length) return 0;
-  if (compress) {
-    if (p.compress_skip > 0) {
-      --p.compress_skip;
-    } else {
-      const std::size_t before = out.size();
-      out.resize(wire::compress(out));
-      if (out.size() < before) {
-        p.compress_backoff = 0;
-      } else if (before - wire::packet_idx_verb - 1 > wire::compress_min_payload) {
-        // A real try that did not pay (short payloads are never tried: no back-off for them).
-        p.compress_backoff = static_cast<std::uint8_t>(std::min(64, std::max(1, p.compress_backoff * 2)));
-        p.compress_skip = p.compress_backoff;
-      }
-    }
-  }
+  if (compress) p.lz4.apply(out);
   if (out.size() > wire::max_sendable_length(config_.mtu)) return 0;
   if (wire::needs_fragmenting(out.size(), config_.mtu)) out[wire::packet_idx_flags] |= wire::flag_fragmented;
   const std::uint64_t trusted = trusted_path_id(to);

@@ -151,24 +151,10 @@ void network_host::on_network_packet(std::int64_t now, peer& from, wire::const_p
       if (ok.ok()) on_network_ok(now, from, *ok, payload);
       return;
     }
-    case wire::verb::frame: {
-      auto f = wire::parse_payload<wire::frame_payload>(payload);
-      if (!f.ok()) return;
-      if (network_stack* st = stack(f->value.network_id))
-        st->port_call(now, [&](network_port& port) {
-          port.on_frame(now, sender, p.packet_id(), f->value);
-        });
+    case wire::verb::frame:
+    case wire::verb::ext_frame:
+      on_data_packet(now, sender, p);
       return;
-    }
-    case wire::verb::ext_frame: {
-      auto f = wire::parse_payload<wire::ext_frame_payload>(payload);
-      if (!f.ok()) return;
-      if (network_stack* st = stack(f->value.network_id))
-        st->port_call(now, [&](network_port& port) {
-          port.on_ext_frame(now, sender, p.packet_id(), f->value);
-        });
-      return;
-    }
     case wire::verb::multicast_frame: {
       auto f = wire::parse_payload<wire::multicast_frame_payload>(payload);
       if (!f.ok()) return;
@@ -226,6 +212,33 @@ void network_host::on_network_packet(std::int64_t now, peer& from, wire::const_p
           port.on_multicast_gather(now, sender, p.packet_id(), q);
         });
       }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void network_host::on_data_packet(std::int64_t now, zt_address sender, wire::const_packet_view p) {
+  now_ = now;
+  const auto payload = p.payload();
+  switch (p.verb()) {
+    case wire::verb::frame: {
+      auto f = wire::parse_payload<wire::frame_payload>(payload);
+      if (!f.ok()) return;
+      if (network_stack* st = stack(f->value.network_id))
+        st->port_call(now, [&](network_port& port) {
+          port.on_frame(now, sender, p.packet_id(), f->value);
+        });
+      return;
+    }
+    case wire::verb::ext_frame: {
+      auto f = wire::parse_payload<wire::ext_frame_payload>(payload);
+      if (!f.ok()) return;
+      if (network_stack* st = stack(f->value.network_id))
+        st->port_call(now, [&](network_port& port) {
+          port.on_ext_frame(now, sender, p.packet_id(), f->value);
+        });
       return;
     }
     default:

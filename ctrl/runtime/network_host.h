@@ -73,6 +73,8 @@ class network_host {
 
   // node_sink's network callbacks.
   void on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p);
+  // A FRAME or EXT_FRAME (from the data path, or from on_network_packet).
+  void on_data_packet(std::int64_t now, zt_address sender, wire::const_packet_view p);
   void on_error(std::int64_t now, zt_address from, const wire::error_payload& e);
 
   network_member* member(std::uint64_t nwid);

@@ -131,6 +131,43 @@ class node_runner::sink final : public node_sink {
   node_runner& r_;
 };
 
+// The data path's sink: FRAME/EXT_FRAME to the networks, datagrams to the socket.
+class node_runner::data_sink final : public data_path_sink {
+ public:
+  explicit data_sink(node_runner& r) : r_(r) {}
+  void on_data_packet(std::int64_t now, zt_address from, wire::const_packet_view p) override {
+    r_.host_->on_data_packet(now, from, p);
+  }
+  void send(socket_id, const wire::inet_address& to, std::span<const std::uint8_t> d) override {
+    if (r_.gso_pool_)
+      r_.batch_add(to, d);
+    else
+      r_.send_one(to, d);
+  }
+
+ private:
+  node_runner& r_;
+};
+
+// What the networks send: FRAME/EXT_FRAME by the data path when it has a route, everything
+// else (and frames to peers it has no route to: WHOIS, relaying) by the core.
+class node_runner::host_io final : public network_io {
+ public:
+  explicit host_io(node_runner& r) : r_(r) {}
+  bool send_verb(std::int64_t now, zt_address to, wire::verb v,
+                 std::span<const std::uint8_t> payload, bool compress) override {
+    if ((v == wire::verb::frame || v == wire::verb::ext_frame) &&
+        r_.dp_->send(now, to, v, payload, compress, *r_.dsink_))
+      return true;
+    return r_.nio_->send_verb(now, to, v, payload, compress);
+  }
+  const crypto::identity* identity_of(zt_address a) override { return r_.nio_->identity_of(a); }
+  void resolve(std::int64_t now, zt_address a) override { r_.nio_->resolve(now, a); }
+
+ private:
+  node_runner& r_;
+};
+
 node_runner::node_runner(node_runner_config cfg)
     : cfg_(std::move(cfg)),
       // With offload, receive slabs hold a whole GRO run (the backends need 64 KiB + room);
@@ -195,9 +232,14 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   if (r->cfg_.controller) ctl_id = self;
   r->core_ = std::make_unique<node_core>(std::move(self), *r->sink_, r->cfg_.node, r->cfg_.planet);
   r->nio_ = std::make_unique<node_core_io>(*r->core_);
+  r->dp_ = std::make_unique<data_path>(data_path_config{.mtu = r->cfg_.node.mtu,
+                                                         .balanced_fragments = r->cfg_.node.balanced_fragments,
+                                                         .random_seed = r->cfg_.node.random_seed});
+  r->dsink_ = std::make_unique<data_sink>(*r);
+  r->hio_ = std::make_unique<host_io>(*r);
   network_host_options host_options;
   host_options.state = r->cfg_.state;
-  r->host_ = std::make_unique<network_host>(*r->core_, *r->nio_, r->host_events(), host_options);
+  r->host_ = std::make_unique<network_host>(*r->core_, *r->hio_, r->host_events(), host_options);
   if (ctl_id) r->host_->enable_controller(std::move(*ctl_id), std::random_device{}());
   if (!cached.empty())
     r->post([cached = std::move(cached)](node_core& core, std::int64_t now) {
@@ -414,6 +456,25 @@ void node_runner::emit(runner_event&& e) {
   if (cfg_.on_event) cfg_.on_event(e);
 }
 
+void node_runner::on_received(std::int64_t now, const wire::inet_address& from,
+                              std::span<std::uint8_t> bytes) {
+  const auto r = dp_->on_datagram(now, 0, from, bytes, *dsink_);
+  switch (r.what) {
+    case data_path::rx_result::kind::consumed: break;
+    case data_path::rx_result::kind::raw: core_->on_datagram(now, 0, from, bytes); break;
+    case data_path::rx_result::kind::whole: core_->on_packet(now, 0, from, r.packet); break;
+    case data_path::rx_result::kind::dearmored: core_->on_dearmored(now, 0, from, r.packet); break;
+  }
+}
+
+void node_runner::sync_data_path(std::int64_t now) {
+  if (!dp_->notes().empty()) {
+    core_->absorb(now, dp_->notes());
+    dp_->clear_notes();
+  }
+  if (core_->directory_stale()) dp_->set_directory(core_->directory(now));
+}
+
 void node_runner::run() {
   std::array<io::rx_datagram, rx_batch> rx;
   std::vector<std::function<void(node_core&, std::int64_t)>> commands;
@@ -425,6 +486,7 @@ void node_runner::run() {
     sink_->now = now;
     if (now >= next_tick) {
       core_->on_tick(now);
+      dp_->expire(now);
       ++counters_.ticks;
       next_tick = now + cfg_.tick_interval_ms;
       host_->after_core_tick(now);
@@ -442,7 +504,9 @@ void node_runner::run() {
       fn(*core_, now);
     }
     commands.clear();
+    sync_data_path(now);
     host_->pass(now);
+    sync_data_path(now);
     flush_out();
     if (stop_requested_.load()) break;
 
@@ -458,6 +522,7 @@ void node_runner::run() {
       now = now_ms();
       sink_->now = now;
       host_->pass(now);
+      sync_data_path(now);
       flush_out();
       wake_at = std::min(next_tick, host_->next_deadline());
       wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
@@ -474,18 +539,19 @@ void node_runner::run() {
     if (announced) wake_->consumer().after_wake();
     now = now_ms();
     sink_->now = now;
+    sync_data_path(now);
     for (std::size_t i = 0; i < n; ++i) {
-      auto bytes = std::span<const std::uint8_t>(rx[i].buffer.bytes());
-      if (rx[i].segment_size != 0) {  // GRO (asked off, but be safe): one datagram at a time
+      const std::span<std::uint8_t> bytes = rx[i].buffer.bytes();
+      if (rx[i].segment_size != 0) {  // a GRO run: one datagram at a time
         for (std::size_t off = 0; off < bytes.size(); off += rx[i].segment_size)
-          core_->on_datagram(now, 0, rx[i].from,
-                             bytes.subspan(off, std::min<std::size_t>(rx[i].segment_size,
-                                                                      bytes.size() - off)));
+          on_received(now, rx[i].from,
+                      bytes.subspan(off, std::min<std::size_t>(rx[i].segment_size, bytes.size() - off)));
       } else {
-        core_->on_datagram(now, 0, rx[i].from, bytes);
+        on_received(now, rx[i].from, bytes);
       }
       rx[i].buffer = buf::packet_buffer();
     }
+    sync_data_path(now);
     if (host_->has_deferred_joins()) host_->pass(now);
     flush_out();
   }

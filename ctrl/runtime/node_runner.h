@@ -44,6 +44,7 @@
 #include "ctrl/network/controller.h"
 #include "ctrl/network/network_io.h"
 #include "ctrl/network/network_member.h"
+#include "ctrl/node/data_path.h"
 #include "ctrl/node/node_core.h"
 #include "ctrl/runtime/network_host.h"
 #include "ctrl/runtime/network_stack.h"
@@ -189,12 +190,20 @@ class node_runner {
   network_host& host() { return *host_; }
   // Runner thread only (a posted function): the protocol core.
   node_core& host_core() { return *core_; }
+  // Runner thread only: the data path (FRAME/EXT_FRAME in and out; see the loop in run()).
+  const data_path& host_data_path() const { return *dp_; }
 
   // The runner's clock: ms since the epoch at start, advancing monotonically.
   std::int64_t now_ms() const;
 
  private:
   class sink;
+  class data_sink;
+  class host_io;
+  // Data path <-> control side, once per batch: the directory when peers or paths changed,
+  // and the notes of what the data path consumed and sent.
+  void sync_data_path(std::int64_t now);
+  void on_received(std::int64_t now, const wire::inet_address& from, std::span<std::uint8_t> bytes);
   node_runner(node_runner_config cfg);
   void run();
   // The send side of the sink: one datagram, or (udp_offload) appended to the batch being
@@ -227,6 +236,9 @@ class node_runner {
   std::unique_ptr<sink> sink_;
   std::unique_ptr<node_core> core_;
   std::unique_ptr<node_core_io> nio_;
+  std::unique_ptr<data_path> dp_;
+  std::unique_ptr<data_sink> dsink_;
+  std::unique_ptr<host_io> hio_;
   std::unique_ptr<network_host> host_;
   zt_address address_;
   wire::inet_address local_;

@@ -96,6 +96,11 @@ struct Metrics {
     double busy_seconds = 0;  // outside the I/O wait: packets, crypto, IP stacks, timers
     double idle_seconds = 0;  // inside the I/O wait (poll)
     std::uint64_t iterations = 0;
+    // The shard's data path: FRAME/EXT_FRAME packets it read and delivered, and sent; and the
+    // received packets it handed to the control side (other verbs, unknown senders, relaying).
+    std::uint64_t data_packets_received = 0;
+    std::uint64_t data_packets_sent = 0;
+    std::uint64_t control_handoffs = 0;
   };
   std::vector<Shard> shards;
 

@@ -199,6 +199,11 @@ TEST_F(metrics_world, CountersGrowWithTrafficAndTheEndpointParses) {
   EXPECT_GT(after_a.shards[0].busy_seconds, 0.0);
   EXPECT_GT(after_a.shards[0].idle_seconds, 0.0);
   EXPECT_GT(after_a.shards[0].iterations, before_a->shards[0].iterations);
+  // The TCP data went through the data path (not the control side), and HELLO, OK and the
+  // network config through the control side.
+  EXPECT_GT(after_a.shards[0].data_packets_received, before_a->shards[0].data_packets_received);
+  EXPECT_GT(after_a.shards[0].data_packets_sent, before_a->shards[0].data_packets_sent);
+  EXPECT_GT(after_a.shards[0].control_handoffs, 0u);
 
   // No drops of authenticated traffic on a clean loopback.
   EXPECT_EQ(after_a.dropped("node", "bad_mac"), 0u);
