@@ -43,11 +43,9 @@ void drop(Metrics& m, const char* layer, const char* reason, std::uint64_t n) {
   m.drops.push_back(Metrics::Drop{layer, reason, n});
 }
 
-// On the runner thread.
-Metrics gather(ctrl::node_runner& r, std::int64_t now) {
-  Metrics m;
-  m.address = r.address().to_string();
-  ctrl::node_core& core = r.host_core();
+// The control thread's part: the node core (VL1 traffic and drops, peers and paths, RTTs).
+void gather_core(ctrl::node_core& core, std::int64_t now, Metrics& m) {
+  m.address = core.address().to_string();
   const ctrl::node_counters& c = core.counters();
   for (int k = 0; k < 2; ++k)
     for (std::size_t v = 0; v < Metrics::verb_count; ++v) {
@@ -62,7 +60,6 @@ Metrics gather(ctrl::node_runner& r, std::int64_t now) {
 
   // Drops: the node core (VL1), then the networks' ports, IP stacks and TCP, summed over the
   // joined networks.
-  const ctrl::runner_counters& rc = r.counters();
   drop(m, "node", "too_short", c.rx_too_short);
   drop(m, "node", "fragment", c.rx_fragment_drops);
   drop(m, "node", "from_self", c.rx_from_self);
@@ -79,8 +76,33 @@ Metrics gather(ctrl::node_runner& r, std::int64_t now) {
   drop(m, "node", "tx_unknown_peer", c.tx_queue_dropped);
   drop(m, "node", "tx_no_route", c.tx_no_route);
   drop(m, "node", "relay", c.relay_dropped);
-  drop(m, "node", "tx_no_buffer", rc.tx_no_buffer);
 
+  auto& topo = core.topo();
+  topo.for_each_peer([&](const ctrl::peer& p) {
+    ++m.peers;
+    const bool root = topo.is_upstream(p.address());
+    if (root) ++m.roots;
+    bool direct = false;
+    for (const auto& ph : p.paths())
+      if (!ph.expired(now)) {
+        ++m.paths_direct;
+        direct = true;
+      }
+    if (!direct && !root) ++m.peers_relayed;
+  });
+
+  auto& h = m.peer_rtt_seconds;
+  for (std::uint32_t b : ctrl::node_counters::rtt_bounds_ms) h.upper_bounds.push_back(b / 1000.0);
+  h.buckets.assign(c.rtt_buckets.begin(), c.rtt_buckets.end());
+  for (std::uint64_t n : h.buckets) h.count += n;
+  h.sum = static_cast<double>(c.rtt_sum_ms) / 1000.0;
+
+}
+
+// The shard thread's part: the socket, the networks (ports, IP stacks, TCP), the loop.
+void gather_shard(ctrl::node_runner& r, Metrics& m) {
+  const ctrl::runner_counters& rc = r.counters();
+  drop(m, "node", "tx_no_buffer", rc.tx_no_buffer);
   ctrl::network_port_counters port;
   netstack::interface_counters ip;
   netstack::tcp_set_counters tcp_set;
@@ -156,26 +178,7 @@ Metrics gather(ctrl::node_runner& r, std::int64_t now) {
   m.tcp.fast_retransmits = tcp.fast_retransmits;
   m.tcp.rto_timeouts = tcp.rto_expired;
 
-  auto& topo = core.topo();
-  topo.for_each_peer([&](const ctrl::peer& p) {
-    ++m.peers;
-    const bool root = topo.is_upstream(p.address());
-    if (root) ++m.roots;
-    bool direct = false;
-    for (const auto& ph : p.paths())
-      if (!ph.expired(now)) {
-        ++m.paths_direct;
-        direct = true;
-      }
-    if (!direct && !root) ++m.peers_relayed;
-  });
   m.networks = r.host().member_count();
-
-  auto& h = m.peer_rtt_seconds;
-  for (std::uint32_t b : ctrl::node_counters::rtt_bounds_ms) h.upper_bounds.push_back(b / 1000.0);
-  h.buckets.assign(c.rtt_buckets.begin(), c.rtt_buckets.end());
-  for (std::uint64_t n : h.buckets) h.count += n;
-  h.sum = static_cast<double>(c.rtt_sum_ms) / 1000.0;
 
   Metrics::Shard s;
   s.index = 0;
@@ -187,7 +190,6 @@ Metrics gather(ctrl::node_runner& r, std::int64_t now) {
   s.data_packets_sent = dc.tx_packets;
   s.control_handoffs = dc.to_control_raw + dc.to_control_whole + dc.to_control_dearmored;
   m.shards.push_back(s);
-  return m;
 }
 
 }  // namespace
@@ -211,7 +213,19 @@ Expected<Metrics> collect_metrics(const std::shared_ptr<node_link>& link,
   auto done = std::make_shared<std::promise<Metrics>>();
   auto answer = done->get_future();
   ctrl::node_runner* raw = r.get();
-  r->post([raw, done](ctrl::node_core&, std::int64_t now) { done->set_value(gather(*raw, now)); });
+  // The shard hands the core its data path's notes first (counters up to now), the core's part
+  // is read on the control thread, then the rest on the shard thread.
+  r->post_shard([raw, done](std::int64_t now) {
+    raw->flush_data_notes(now);
+    raw->post([raw, done](ctrl::node_core& core, std::int64_t t) {
+      Metrics m;
+      gather_core(core, t, m);
+      raw->post_shard([raw, done, m = std::move(m)](std::int64_t) mutable {
+        gather_shard(*raw, m);
+        done->set_value(std::move(m));
+      });
+    });
+  });
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto left = deadline - std::chrono::steady_clock::now();

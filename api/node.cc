@@ -84,21 +84,39 @@ wire::inet_address to_inet(const SocketAddress& a) {
   return w;
 }
 
+namespace {
+// Waits for a command posted to one of the node's threads. Commands run only inside the
+// threads' loops; once the node has left them (running() false) ours either ran or never will.
+bool wait_ran(ctrl::node_runner& r, std::future<void>& f) {
+  while (f.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+    if (!r.running()) return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  return true;
+}
+}  // namespace
+
 bool node_link::call(std::function<void(ctrl::node_runner&, std::int64_t)> fn) {
   auto r = get();
   if (!r || !r->running()) return false;
   auto done = std::make_shared<std::promise<void>>();
   auto f = done->get_future();
   ctrl::node_runner* raw = r.get();
-  r->post([raw, &fn, done](ctrl::node_core&, std::int64_t now) {
+  r->post_shard([raw, &fn, done](std::int64_t now) {
     fn(*raw, now);
     done->set_value();
   });
-  // Commands run only inside the runner's loop; once it has left the loop (running() false)
-  // ours either ran or never will.
-  while (f.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
-    if (!r->running()) return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-  return true;
+  return wait_ran(*r, f);
+}
+
+bool node_link::call_core(std::function<void(ctrl::node_core&, std::int64_t)> fn) {
+  auto r = get();
+  if (!r || !r->running()) return false;
+  auto done = std::make_shared<std::promise<void>>();
+  auto f = done->get_future();
+  r->post([&fn, done](ctrl::node_core& core, std::int64_t now) {
+    fn(core, now);
+    done->set_value();
+  });
+  return wait_ran(*r, f);
 }
 
 const char* to_string(NetworkStatus s) {
@@ -393,11 +411,11 @@ Expected<NetworkInfo> Node::wait_network_ready(std::uint64_t nwid,
 
 std::vector<PeerInfo> Node::peers() const {
   std::vector<PeerInfo> out;
-  impl_->link->call([&](ctrl::node_runner& r, std::int64_t now) {
-    r.host_core().topo().for_each_peer([&](const ctrl::peer& p) {
+  impl_->link->call_core([&](ctrl::node_core& core, std::int64_t now) {
+    core.topo().for_each_peer([&](const ctrl::peer& p) {
       PeerInfo i;
       i.address = p.address().to_string();
-      auto& t = r.host_core().topo();
+      auto& t = core.topo();
       i.role = t.is_planet_root(p.address()) ? "PLANET" : t.is_upstream(p.address()) ? "MOON" : "LEAF";
       if (p.latency != ctrl::path::latency_unknown) i.latency_ms = static_cast<int>(p.latency);
       i.version = p.protocol_version == 0 ? "-"

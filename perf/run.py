@@ -28,7 +28,8 @@ Runs, interleaved rep by rep so that every ratio compares figures of the same mi
     CPU is both libzt processes; libzt exposes no retransmit counter, so the longest blocked
     send() of each run is reported instead (lwIP's retransmission timeouts show up there).
     Without ZTKIT_ZEROTIER_ONE and root there is no lab, hence no libzt rows.
-Shards: ztkit runs one node thread per node today (issue 6), so there is no 2-shard row yet.
+Shards: a ztkit node runs one data shard (socket, data-packet crypto, IP stacks) and a control
+thread (protocol core); the netstack is not split by flow yet, so there is no 2-shard row.
 Medians over the reps; `--append` adds the section to perf/RESULTS.md, else it is printed.
 Never run in CI (it takes minutes and wants a quiet machine).
 """

@@ -26,9 +26,12 @@ struct node_link {
     std::lock_guard lock(mu);
     return runner;
   }
-  // Runs fn on the runner thread and waits until it ran (control path: bind, close, controller
-  // calls). False if the node stopped first (then fn never runs: safe to capture locals).
+  // Runs fn on the node's shard thread (networks, sockets, the controller) and waits until it
+  // ran (control path: bind, close, controller calls). False if the node stopped first (then
+  // fn never runs: safe to capture locals).
   bool call(std::function<void(ctrl::node_runner&, std::int64_t now)> fn);
+  // The same on the control thread, with the protocol core (peers, paths).
+  bool call_core(std::function<void(ctrl::node_core&, std::int64_t now)> fn);
   // No lock and no system call while the node's thread is busy (ctrl::runner_wake); `waker`
   // is set once, before the node is handed to the application, and never reset.
   void wake() {

@@ -50,34 +50,30 @@ data_path::rx_result data_path::on_datagram(std::int64_t now, socket_id local,
   if (wire::is_fragment(datagram)) {
     auto f = wire::fragment_view::parse(datagram);
     if (!f.ok() || f->destination() != dir_->self) return {kind::raw, {}};  // relay, or core counts
-    auto out = reasm_.on_fragment(endpoint_key(local, from), *f, now);
-    ++notes_.rx_datagrams;
-    if (out.status == wire::reassembly_status::complete) {
-      std::copy(out.packet.begin(), out.packet.end(), whole_.begin());
-      return on_packet(now, local, from, std::span<std::uint8_t>(whole_.data(), out.packet.size()),
-                       true, sink);
-    }
-    if (out.status != wire::reassembly_status::incomplete) ++notes_.rx_fragment_drops;
-    ++counters_.rx_consumed;
-    return {kind::consumed, {}};
+    return on_piece(now, local, from, reasm_.on_fragment(endpoint_key(local, from), *f, now), sink);
   }
   auto v = wire::packet_view::checked(datagram);
   if (!v || v->destination() != dir_->self) return {kind::raw, {}};
   if (v->fragmented()) {
-    auto out = reasm_.on_head(endpoint_key(local, from), datagram, now);
-    ++notes_.rx_datagrams;
-    if (out.status == wire::reassembly_status::complete) {
-      std::copy(out.packet.begin(), out.packet.end(), whole_.begin());
-      return on_packet(now, local, from, std::span<std::uint8_t>(whole_.data(), out.packet.size()),
-                       true, sink);
-    }
-    if (out.status != wire::reassembly_status::incomplete) ++notes_.rx_fragment_drops;
-    ++counters_.rx_consumed;
-    return {kind::consumed, {}};
+    return on_piece(now, local, from, reasm_.on_head(endpoint_key(local, from), datagram, now), sink);
   }
   rx_result r = on_packet(now, local, from, datagram, false, sink);
   if (r.what == kind::consumed || r.what == kind::dearmored) ++notes_.rx_datagrams;
   return r;
+}
+
+data_path::rx_result data_path::on_piece(std::int64_t now, socket_id local,
+                                         const inet_address& from,
+                                         const wire::reassembly_outcome& out, data_path_sink& sink) {
+  ++notes_.rx_datagrams;
+  if (out.status == wire::reassembly_status::complete) {
+    std::copy(out.packet.begin(), out.packet.end(), whole_.begin());
+    return on_packet(now, local, from, std::span<std::uint8_t>(whole_.data(), out.packet.size()),
+                     true, sink);
+  }
+  if (out.status != wire::reassembly_status::incomplete) ++notes_.rx_fragment_drops;
+  ++counters_.rx_consumed;
+  return {rx_result::kind::consumed, {}};
 }
 
 data_path::rx_result data_path::on_packet(std::int64_t now, socket_id local,

@@ -124,6 +124,9 @@ class data_path {
   const wire::reassembly_counters& reassembly_counters() const { return reasm_.counters(); }
 
  private:
+  // A head or fragment went into reassembly: the packet if that completed it.
+  rx_result on_piece(std::int64_t now, socket_id local, const wire::inet_address& from,
+                     const wire::reassembly_outcome& out, data_path_sink& sink);
   rx_result on_packet(std::int64_t now, socket_id local, const wire::inet_address& from,
                       std::span<std::uint8_t> packet, bool whole, data_path_sink& sink);
   void note_heard(zt_address peer, socket_id local, const wire::inet_address& from,

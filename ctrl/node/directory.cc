@@ -11,14 +11,19 @@ std::shared_ptr<const peer_directory> node_core::directory(std::int64_t now) {
   d->self = address();
   d->version = ++directory_version_;
   d->trusted_paths = config_.trusted_paths;
+  d->am_root = topo_.am_root();
   d->peers.reserve(topo_.size());
   // Switch::_trySend: the peer's best direct path, else (not for upstreams) the best
   // upstream's path.
   const peer* up = topo_.best_upstream(now);
   const path* via = up != nullptr ? up->best_path(now) : nullptr;
+  if (up != nullptr) d->upstreams.push_back(up->address());
+  for (const peer* u : topo_.upstreams())
+    if (u != up) d->upstreams.push_back(u->address());
   topo_.for_each_peer([&](peer& p) {
     peer_route r;
     r.address = p.address();
+    r.identity = p.shared_identity();
     r.keys = p.shared_keys();
     r.cipher = p.cipher();
     if (const path* direct = p.best_path(now)) {

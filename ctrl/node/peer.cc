@@ -13,7 +13,7 @@ result<std::unique_ptr<peer>> peer::make(const crypto::identity& self, const cry
 }
 
 peer::peer(const crypto::identity& them, const crypto::agreed_key& key, std::size_t max_paths)
-    : id_(them), keys_(std::make_shared<const wire::peer_keys>(key)), max_paths_(std::max<std::size_t>(1, max_paths)) {}
+    : id_(std::make_shared<const crypto::identity>(them)), keys_(std::make_shared<const wire::peer_keys>(key)), max_paths_(std::max<std::size_t>(1, max_paths)) {}
 
 path* peer::find_path(socket_id local, const wire::inet_address& remote) {
   for (auto& p : paths_)

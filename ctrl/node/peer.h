@@ -26,8 +26,10 @@ class peer {
                                             const crypto::identity& them,
                                             std::size_t max_paths = default_max_paths);
 
-  const crypto::identity& identity() const { return id_; }
-  zt_address address() const { return id_.address(); }
+  const crypto::identity& identity() const { return *id_; }
+  // The same identity, shared with the data path's peer_directory (immutable).
+  const std::shared_ptr<const crypto::identity>& shared_identity() const { return id_; }
+  zt_address address() const { return id_->address(); }
   const wire::peer_keys& keys() const { return *keys_; }
   // The same keys, shared with the data path's peer_directory (immutable once agreed).
   const std::shared_ptr<const wire::peer_keys>& shared_keys() const { return keys_; }
@@ -98,7 +100,7 @@ class peer {
  private:
   peer(const crypto::identity& them, const crypto::agreed_key& key, std::size_t max_paths);
 
-  crypto::identity id_;
+  std::shared_ptr<const crypto::identity> id_;
   std::shared_ptr<const wire::peer_keys> keys_;  // agreed once; neither copied nor moved
   std::vector<path> paths_;
   std::size_t max_paths_;

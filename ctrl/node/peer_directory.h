@@ -19,6 +19,7 @@
 
 #include "ctrl/node/path.h"
 #include "engine/base/zt_address.h"
+#include "engine/crypto/identity.h"
 #include "engine/wire/armor.h"
 #include "engine/wire/inet_address.h"
 
@@ -26,6 +27,7 @@ namespace ztkit::ctrl {
 
 struct peer_route {
   zt_address address;
+  std::shared_ptr<const crypto::identity> identity;  // public part (the network layer's COM checks)
   std::shared_ptr<const wire::peer_keys> keys;
   wire::cipher_suite cipher = wire::cipher_suite::poly1305_salsa2012;
   // Where a packet to this peer goes: `to` on our socket `local`; `relayed` when `to` is an
@@ -40,6 +42,10 @@ struct peer_route {
 struct peer_directory {
   zt_address self;
   std::uint64_t version = 0;  // increases with every build
+  bool am_root = false;       // we are a root of the planet or of a moon we orbit
+  // The upstreams (planet and moon roots), best first (Topology::getUpstreamPeer's order for
+  // the first; multicast GATHER goes to it, LIKE to all).
+  std::vector<zt_address> upstreams;
   // Trusted paths (local.conf trustedPathId): remote IP -> id; cipher 2 is accepted from these
   // and used towards them.
   std::vector<std::pair<wire::inet_address, std::uint64_t>> trusted_paths;

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 
-#include "ctrl/node/peer.h"
 #include "engine/wire/bytes.h"
 
 namespace ztkit::ctrl {
 
-network_host::network_host(node_core& core, network_io& io, network_host_events events,
+network_host::network_host(zt_address self, network_io& io, network_host_events events,
                            network_host_options opt)
-    : core_(core), io_(io), events_(std::move(events)), opt_(opt) {}
+    : self_(self), io_(io), events_(std::move(events)), opt_(opt) {}
 
 void network_host::enable_controller(crypto::identity self, std::uint64_t seed) {
   controller_ = std::make_unique<controller>(std::move(self), io_, seed);
@@ -44,8 +43,8 @@ void network_host::join(std::int64_t now, std::uint64_t nwid) {
     if (c) {
       auto& st = stacks_[id];
       if (!st) {
-        st = std::make_unique<network_stack>(id, core_.address(), io_, opt_.port);
-        st->port().set_upstreams(now_, upstreams(now_));
+        st = std::make_unique<network_stack>(id, self_, io_, opt_.port);
+        st->port().set_upstreams(now_, upstreams());
       }
       st->set_config(now_, c);
     }
@@ -56,11 +55,11 @@ void network_host::join(std::int64_t now, std::uint64_t nwid) {
   };
   network_member_options mo;
   mo.state = opt_.state;
-  auto m = std::make_unique<network_member>(nwid, core_.address(), io_, std::move(ev), mo);
+  auto m = std::make_unique<network_member>(nwid, self_, io_, std::move(ev), mo);
   network_member* raw = m.get();
   members_.emplace(nwid, std::move(m));
   now_ = now;
-  if (online_ || core_.am_root()) {
+  if (online_ || am_root()) {
     raw->join(now);
   } else {
     raw->load_cached(now);  // the cached addresses are up at once; the request waits
@@ -108,36 +107,32 @@ std::int64_t network_host::next_deadline() const {
   return at;
 }
 
-std::vector<zt_address> network_host::upstreams(std::int64_t now) {
-  // The roots, best first: GATHERs go to the first, LIKEs to all (§6.4).
-  std::vector<zt_address> ups;
-  const peer* best = core_.topo().best_upstream(now);
-  if (best) ups.push_back(best->address());
-  for (const peer* u : core_.topo().upstreams())
-    if (u != best) ups.push_back(u->address());
-  return ups;
+std::vector<zt_address> network_host::upstreams() const {
+  return dir_ != nullptr ? dir_->upstreams : std::vector<zt_address>{};
 }
 
-void network_host::after_core_tick(std::int64_t now) {
-  if (stacks_.empty()) return;
-  const auto ups = upstreams(now);
+void network_host::set_directory(std::int64_t now, std::shared_ptr<const peer_directory> d) {
+  const bool moved = dir_ == nullptr || d == nullptr || dir_->upstreams != d->upstreams;
+  dir_ = std::move(d);
+  if (!moved) return;
+  const auto ups = upstreams();
   for (auto& [nwid, st] : stacks_) st->port().set_upstreams(now, ups);
 }
 
 bool network_host::serves_directory(std::uint64_t nwid) const {
   // A root is the multicast directory of every network (§6.4); our embedded controller is the
   // directory of the networks it serves (1.14 accepts LIKE/GATHER from members it authorized).
-  if (core_.am_root()) return true;
-  return controller_ != nullptr && (nwid >> 24) == core_.address().value();
+  if (am_root()) return true;
+  return controller_ != nullptr && (nwid >> 24) == self_.value();
 }
 
-void network_host::on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p) {
+void network_host::on_network_packet(std::int64_t now, zt_address sender,
+                                     const crypto::identity& sender_id, wire::const_packet_view p) {
   now_ = now;
   const auto payload = p.payload();
-  const zt_address sender = from.address();
   switch (p.verb()) {
     case wire::verb::network_config_request:
-      if (controller_) controller_->on_config_request(now, from.identity(), p.packet_id(), payload);
+      if (controller_) controller_->on_config_request(now, sender_id, p.packet_id(), payload);
       return;
     case wire::verb::network_config:
       // A chunk starts with its network ID.
@@ -148,7 +143,7 @@ void network_host::on_network_packet(std::int64_t now, peer& from, wire::const_p
     case wire::verb::ok: {
       wire::reader r(payload);
       auto ok = wire::ok_payload::parse(r);
-      if (ok.ok()) on_network_ok(now, from, *ok, payload);
+      if (ok.ok()) on_network_ok(now, sender, *ok, payload);
       return;
     }
     case wire::verb::frame:
@@ -206,7 +201,7 @@ void network_host::on_network_packet(std::int64_t now, peer& from, wire::const_p
         body.total_known = static_cast<std::uint32_t>(total);
         body.members = wire::address_list(members);
         ok.body = body;
-        core_.send_verb(now, sender, wire::verb::ok, wire::emit_payload(ok), false);
+        io_.send_verb(now, sender, wire::verb::ok, wire::emit_payload(ok), false);
       } else if (network_stack* st = stack(q.network_id)) {
         st->port_call(now, [&](network_port& port) {
           port.on_multicast_gather(now, sender, p.packet_id(), q);
@@ -246,9 +241,8 @@ void network_host::on_data_packet(std::int64_t now, zt_address sender, wire::con
   }
 }
 
-void network_host::on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
+void network_host::on_network_ok(std::int64_t now, zt_address sender, const wire::ok_payload& ok,
                                 std::span<const std::uint8_t> raw) {
-  const zt_address sender = from.address();
   switch (static_cast<wire::verb>(ok.in_re_verb)) {
     case wire::verb::network_config_request:
       // [1 in-re verb][8 in-re packet id][chunk: 8 nwid ...]

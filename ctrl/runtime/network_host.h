@@ -4,6 +4,10 @@
 // It routes the network layer's verbs as 1.14's IncomingPacket does (_doNETWORK_CONFIG*,
 // _doFRAME, _doEXT_FRAME, _doMULTICAST_*, _doNETWORK_CREDENTIALS, and the OK/ERROR cases that
 // concern a network). Pure like its parts: every call takes `now`; no threads, no clock.
+// It never reads the node core: what it needs of the peers (the upstreams, whether we are a
+// root, peers' identities through its network_io) comes from the peer_directory the caller
+// passes in (set_directory), so it lives with the data path on a shard while the core lives
+// on the control thread.
 //
 // A join made while the node is offline waits (up to join_defer_max_ms) until an upstream has
 // heard our HELLO: a request that reaches a controller (or the root that would vouch for us)
@@ -20,7 +24,7 @@
 #include "ctrl/network/multicast_directory.h"
 #include "ctrl/network/network_io.h"
 #include "ctrl/network/network_member.h"
-#include "ctrl/node/node_core.h"
+#include "ctrl/node/peer_directory.h"
 #include "ctrl/runtime/network_stack.h"
 #include "ctrl/state/state_dir.h"
 
@@ -44,7 +48,7 @@ class network_host {
  public:
   static constexpr std::int64_t join_defer_max_ms = 3000;
 
-  network_host(node_core& core, network_io& io, network_host_events events = {},
+  network_host(zt_address self, network_io& io, network_host_events events = {},
                network_host_options opt = {});
 
   // Hosts an embedded controller signing with `self` (which must hold its private key).
@@ -58,8 +62,9 @@ class network_host {
   // Deferred joins, member ticks, the stacks' timers and sockets, directory expiry. Call on
   // every loop pass (cheap when nothing is due).
   void pass(std::int64_t now);
-  // After the core's tick: the roots (best first) for the ports' LIKEs and GATHERs.
-  void after_core_tick(std::int64_t now);
+  // The control side's current peer_directory: the roots (best first) for the ports' LIKEs
+  // and GATHERs, and whether we are a root. Call whenever it changes.
+  void set_directory(std::int64_t now, std::shared_ptr<const peer_directory> d);
   bool has_deferred_joins() const { return !deferred_joins_.empty(); }
   // The earliest time a stack's TCP has timer work (retransmission, delayed ACK, ...), for the
   // caller's sleep; INT64_MAX when none.
@@ -72,7 +77,8 @@ class network_host {
   }
 
   // node_sink's network callbacks.
-  void on_network_packet(std::int64_t now, peer& from, wire::const_packet_view p);
+  void on_network_packet(std::int64_t now, zt_address sender, const crypto::identity& sender_id,
+                         wire::const_packet_view p);
   // A FRAME or EXT_FRAME (from the data path, or from on_network_packet).
   void on_data_packet(std::int64_t now, zt_address sender, wire::const_packet_view p);
   void on_error(std::int64_t now, zt_address from, const wire::error_payload& e);
@@ -90,14 +96,16 @@ class network_host {
   }
 
  private:
-  void on_network_ok(std::int64_t now, peer& from, const wire::ok_payload& ok,
+  void on_network_ok(std::int64_t now, zt_address sender, const wire::ok_payload& ok,
                      std::span<const std::uint8_t> raw);
-  std::vector<zt_address> upstreams(std::int64_t now);
+  std::vector<zt_address> upstreams() const;
+  bool am_root() const { return dir_ != nullptr && dir_->am_root; }
   // A root, or the controller of the network: we keep its multicast directory.
   bool serves_directory(std::uint64_t nwid) const;
 
-  node_core& core_;
+  zt_address self_;
   network_io& io_;
+  std::shared_ptr<const peer_directory> dir_;
   network_host_events events_;
   network_host_options opt_;
   std::unique_ptr<controller> controller_;

@@ -30,19 +30,15 @@ constexpr std::size_t gso_max_bytes = 65000;
 
 }  // namespace
 
-// The node_sink: queues datagrams on the backend (flushed by the loop) and turns events into
-// runner_events.
+// The node_sink (control thread): what the core sends, the network packets it routes and the
+// events it raises are kept in core_out_ and handed to the shard at the end of the pass.
 class node_runner::sink final : public node_sink {
  public:
   explicit sink(node_runner& r) : r_(r) {}
 
   void send(socket_id, const wire::inet_address& to, std::span<const std::uint8_t> bytes,
             unsigned ttl) override {
-    if (ttl != 0) ++r_.counters_.ttl_ignored;
-    if (r_.gso_pool_)
-      r_.batch_add(to, bytes);
-    else
-      r_.send_one(to, bytes);
+    r_.core_out_.datagrams.push_back({to, {bytes.begin(), bytes.end()}, ttl != 0});
   }
 
   void on_peer_online(zt_address a) override {
@@ -54,25 +50,25 @@ class node_runner::sink final : public node_sink {
     r_.note_peer_changed(a);
     runner_event e = make(runner_event::kind::path_learned, a);
     e.address = at;
-    r_.emit(std::move(e));
+    r_.emit_from_core(std::move(e));
   }
   void on_path_lost(zt_address a, socket_id, const wire::inet_address& at) override {
     runner_event e = make(runner_event::kind::path_lost, a);
     e.address = at;
-    r_.emit(std::move(e));
+    r_.emit_from_core(std::move(e));
   }
   void on_online(bool on) override {
-    r_.host_->set_online(on);
+    r_.core_out_.host_calls.push_back([&r = r_, on](std::int64_t) { r.host_->set_online(on); });
     runner_event e = make(runner_event::kind::online, zt_address());
     e.flag = on;
-    r_.emit(std::move(e));
+    r_.emit_from_core(std::move(e));
   }
   void on_user_message(zt_address from, std::uint64_t type,
                        std::span<const std::uint8_t> data) override {
     runner_event e = make(runner_event::kind::user_message, from);
     e.type = type;
     e.data.assign(data.begin(), data.end());
-    r_.emit(std::move(e));
+    r_.emit_from_core(std::move(e));
   }
   void on_echo_reply(zt_address from, std::int64_t rtt_ms) override {
     runner_event e = make(runner_event::kind::echo_reply, from);
@@ -83,14 +79,14 @@ class node_runner::sink final : public node_sink {
       e.direct = it->second;
       r_.echo_sent_.erase(it);
     }
-    r_.emit(std::move(e));
+    r_.emit_from_core(std::move(e));
   }
   void on_external_address(zt_address reporter, const wire::inet_address& address,
                            bool trusted) override {
     runner_event e = make(runner_event::kind::external_address, reporter);
     e.address = address;
     e.flag = trusted;
-    r_.emit(std::move(e));
+    r_.emit_from_core(std::move(e));
   }
   void on_identity_collision(zt_address a) override {
     emit(runner_event::kind::identity_collision, a);
@@ -102,8 +98,9 @@ class node_runner::sink final : public node_sink {
   void on_error_received(zt_address from, const wire::error_payload& err) override {
     runner_event e = make(runner_event::kind::error_received, from);
     e.type = static_cast<std::uint64_t>(err.code);
-    r_.emit(std::move(e));
-    r_.host_->on_error(now, from, err);
+    r_.emit_from_core(std::move(e));
+    r_.core_out_.host_calls.push_back(
+        [&r = r_, from, err](std::int64_t t) { r.host_->on_error(t, from, err); });
   }
   void on_world_updated(const wire::world& w) override {
     // The moons.d copy; its failure is in the state_dir's own reports (a moon we hold is kept).
@@ -112,7 +109,7 @@ class node_runner::sink final : public node_sink {
   }
   void on_network_packet(peer& from, wire::const_packet_view p, socket_id,
                          const wire::inet_address&) override {
-    r_.host_->on_network_packet(now, from, p);
+    r_.core_out_.packets.push_back({from.address(), from.shared_identity(), {p.bytes().begin(), p.bytes().end()}});
   }
 
   std::int64_t now = 0;  // the time of the call into the core in progress
@@ -126,7 +123,7 @@ class node_runner::sink final : public node_sink {
   }
   void emit(runner_event::kind k, zt_address a) {
     runner_event e = make(k, a);
-    r_.emit(std::move(e));
+    r_.emit_from_core(std::move(e));
   }
   node_runner& r_;
 };
@@ -149,8 +146,9 @@ class node_runner::data_sink final : public data_path_sink {
   node_runner& r_;
 };
 
-// What the networks send: FRAME/EXT_FRAME by the data path when it has a route, everything
-// else (and frames to peers it has no route to: WHOIS, relaying) by the core.
+// The networks' view of the node (shard thread): FRAME/EXT_FRAME go out by the data path when
+// it has a route; everything else (and frames to peers it has no route to: WHOIS, relaying)
+// is handed to the core. Identities come from the directory.
 class node_runner::host_io final : public network_io {
  public:
   explicit host_io(node_runner& r) : r_(r) {}
@@ -159,10 +157,19 @@ class node_runner::host_io final : public network_io {
     if ((v == wire::verb::frame || v == wire::verb::ext_frame) &&
         r_.dp_->send(now, to, v, payload, compress, *r_.dsink_))
       return true;
-    return r_.nio_->send_verb(now, to, v, payload, compress);
+    r_.post([to, v, compress, bytes = std::vector<std::uint8_t>(payload.begin(), payload.end())](
+                node_core& core, std::int64_t t) { core.send_verb(t, to, v, bytes, compress); });
+    return true;
   }
-  const crypto::identity* identity_of(zt_address a) override { return r_.nio_->identity_of(a); }
-  void resolve(std::int64_t now, zt_address a) override { r_.nio_->resolve(now, a); }
+  const crypto::identity* identity_of(zt_address a) override {
+    if (a == r_.address_) return &r_.self_public_;
+    const peer_directory* d = r_.dp_->directory();
+    const peer_route* route = d != nullptr ? d->find(a) : nullptr;
+    return route != nullptr ? route->identity.get() : nullptr;
+  }
+  void resolve(std::int64_t now, zt_address a) override {
+    r_.post([a](node_core& core, std::int64_t t) { core.resolve(t, a); });
+  }
 
  private:
   node_runner& r_;
@@ -230,8 +237,8 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   }
   std::optional<crypto::identity> ctl_id;
   if (r->cfg_.controller) ctl_id = self;
+  r->self_public_ = crypto::identity::from_string(self.to_string(false)).value();
   r->core_ = std::make_unique<node_core>(std::move(self), *r->sink_, r->cfg_.node, r->cfg_.planet);
-  r->nio_ = std::make_unique<node_core_io>(*r->core_);
   r->dp_ = std::make_unique<data_path>(data_path_config{.mtu = r->cfg_.node.mtu,
                                                          .balanced_fragments = r->cfg_.node.balanced_fragments,
                                                          .random_seed = r->cfg_.node.random_seed});
@@ -239,13 +246,15 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   r->hio_ = std::make_unique<host_io>(*r);
   network_host_options host_options;
   host_options.state = r->cfg_.state;
-  r->host_ = std::make_unique<network_host>(*r->core_, *r->hio_, r->host_events(), host_options);
+  r->host_ = std::make_unique<network_host>(r->address_, *r->hio_, r->host_events(), host_options);
   if (ctl_id) r->host_->enable_controller(std::move(*ctl_id), std::random_device{}());
   if (!cached.empty())
     r->post([cached = std::move(cached)](node_core& core, std::int64_t now) {
       (void)core.add_cached_peers(now, cached);
     });
+  r->publish_directory(r->now_ms());  // before either thread runs: the shard starts with it
   r->thread_ = std::thread([p = r.get()] { p->run(); });
+  r->control_thread_ = std::thread([p = r.get()] { p->run_control(); });
   return r;
 }
 
@@ -254,16 +263,29 @@ node_runner::~node_runner() { stop(); }
 void node_runner::request_stop() {
   stop_requested_.store(true);
   if (backend_) backend_->wake();
+  {
+    std::lock_guard lock(ctl_mu_);  // the control thread checks the flag under this lock
+  }
+  ctl_cv_.notify_all();
 }
 
 void node_runner::stop() {
   request_stop();
+  if (control_thread_.joinable()) control_thread_.join();
   if (thread_.joinable()) thread_.join();
   if (backend_) backend_->close();
   stopped_.store(true);
 }
 
 void node_runner::post(std::function<void(node_core&, std::int64_t)> fn) {
+  {
+    std::lock_guard lock(ctl_mu_);
+    ctl_commands_.push_back(std::move(fn));
+  }
+  ctl_cv_.notify_one();
+}
+
+void node_runner::post_shard(std::function<void(std::int64_t)> fn) {
   {
     std::lock_guard lock(mu_);
     commands_.push_back(std::move(fn));
@@ -317,11 +339,11 @@ network_host_events node_runner::host_events() {
 }
 
 void node_runner::join(std::uint64_t nwid) {
-  post([this, nwid](node_core&, std::int64_t now) { host_->join(now, nwid); });
+  post_shard([this, nwid](std::int64_t now) { host_->join(now, nwid); });
 }
 
 void node_runner::leave(std::uint64_t nwid) {
-  post([this, nwid](node_core&, std::int64_t) { host_->leave(nwid); });
+  post_shard([this, nwid](std::int64_t) { host_->leave(nwid); });
 }
 
 void node_runner::orbit(std::uint64_t world_id, zt_address seed) {
@@ -378,7 +400,7 @@ void node_runner::save_peers(std::int64_t now) {
 
 void node_runner::post_network(std::uint64_t nwid,
                                std::function<void(network_stack&, std::int64_t)> fn) {
-  post([this, nwid, fn = std::move(fn)](node_core&, std::int64_t now) {
+  post_shard([this, nwid, fn = std::move(fn)](std::int64_t now) {
     network_stack* st = host_->stack(nwid);
     if (st == nullptr || st->iface() == nullptr) return;
     fn(*st, now);
@@ -387,7 +409,7 @@ void node_runner::post_network(std::uint64_t nwid,
 }
 
 void node_runner::post_controller(std::function<void(controller&, std::int64_t)> fn) {
-  post([this, fn = std::move(fn)](node_core&, std::int64_t now) {
+  post_shard([this, fn = std::move(fn)](std::int64_t now) {
     if (controller* c = host_->embedded_controller()) fn(*c, now);
   });
 }
@@ -456,63 +478,149 @@ void node_runner::emit(runner_event&& e) {
   if (cfg_.on_event) cfg_.on_event(e);
 }
 
+void node_runner::emit_from_core(runner_event&& e) { core_out_.events.push_back(std::move(e)); }
+
 void node_runner::on_received(std::int64_t now, const wire::inet_address& from,
                               std::span<std::uint8_t> bytes) {
   const auto r = dp_->on_datagram(now, 0, from, bytes, *dsink_);
-  switch (r.what) {
-    case data_path::rx_result::kind::consumed: break;
-    case data_path::rx_result::kind::raw: core_->on_datagram(now, 0, from, bytes); break;
-    case data_path::rx_result::kind::whole: core_->on_packet(now, 0, from, r.packet); break;
-    case data_path::rx_result::kind::dearmored: core_->on_dearmored(now, 0, from, r.packet); break;
-  }
+  if (r.what == data_path::rx_result::kind::consumed) return;
+  // The core's: a copy (see the header), handed over after the batch.
+  const std::span<const std::uint8_t> keep =
+      r.what == data_path::rx_result::kind::raw ? std::span<const std::uint8_t>(bytes) : r.packet;
+  handoffs_.push_back({r.what, from, {keep.begin(), keep.end()}});
 }
 
-void node_runner::sync_data_path(std::int64_t now) {
-  if (!dp_->notes().empty()) {
-    core_->absorb(now, dp_->notes());
+void node_runner::sync_data_path(std::int64_t now, bool force_notes) {
+  if (published_version_.load(std::memory_order_acquire) != adopted_version_) {
+    std::shared_ptr<const peer_directory> d;
+    {
+      std::lock_guard lock(dir_mu_);
+      d = published_;
+    }
+    adopted_version_ = d->version;
+    dp_->set_directory(d);
+    host_->set_directory(now, std::move(d));
+  }
+  const bool notes_due = !dp_->notes().empty() &&
+                         (force_notes || !handoffs_.empty() || now - notes_sent_at_ >= cfg_.notes_interval_ms);
+  if (handoffs_.empty() && !notes_due) return;
+  std::optional<data_path_notes> notes;
+  if (notes_due) {
+    notes = dp_->notes();
     dp_->clear_notes();
+    notes_sent_at_ = now;
   }
-  if (core_->directory_stale()) dp_->set_directory(core_->directory(now));
+  post([items = std::move(handoffs_), notes = std::move(notes)](node_core& core,
+                                                                std::int64_t t) mutable {
+    if (notes) core.absorb(t, *notes);
+    for (auto& h : items) {
+      switch (h.what) {
+        case data_path::rx_result::kind::raw: core.on_datagram(t, 0, h.from, h.bytes); break;
+        case data_path::rx_result::kind::whole: core.on_packet(t, 0, h.from, h.bytes); break;
+        case data_path::rx_result::kind::dearmored: core.on_dearmored(t, 0, h.from, h.bytes); break;
+        case data_path::rx_result::kind::consumed: break;
+      }
+    }
+  });
+  handoffs_.clear();
 }
 
-void node_runner::run() {
-  std::array<io::rx_datagram, rx_batch> rx;
+void node_runner::publish_directory(std::int64_t now) {
+  if (!core_->directory_stale()) return;
+  auto d = core_->directory(now);
+  {
+    std::lock_guard lock(dir_mu_);
+    published_ = d;
+  }
+  published_version_.store(d->version, std::memory_order_release);
+  if (backend_ && thread_.joinable()) backend_->wake();
+}
+
+void node_runner::hand_to_shard() {
+  if (core_out_.empty()) return;
+  post_shard([this, out = std::move(core_out_)](std::int64_t now) mutable {
+    for (auto& d : out.datagrams) {
+      if (d.ttl) ++counters_.ttl_ignored;
+      if (gso_pool_)
+        batch_add(d.to, d.bytes);
+      else
+        send_one(d.to, d.bytes);
+    }
+    for (auto& pk : out.packets)
+      if (auto v = wire::const_packet_view::checked(pk.bytes))
+        host_->on_network_packet(now, pk.from, *pk.identity, *v);
+    for (auto& fn : out.host_calls) fn(now);
+    for (auto& e : out.events) emit(std::move(e));
+  });
+  core_out_ = core_output{};
+}
+
+void node_runner::run_control() {
   std::vector<std::function<void(node_core&, std::int64_t)>> commands;
   std::int64_t next_tick = now_ms();
-  std::int64_t busy_since_ns = steady_ns();  // counters_.busy_ns / poll_ns
   while (!stop_requested_.load()) {
-    ++counters_.iterations;
     std::int64_t now = now_ms();
     sink_->now = now;
     if (now >= next_tick) {
       core_->on_tick(now);
-      dp_->expire(now);
-      ++counters_.ticks;
       next_tick = now + cfg_.tick_interval_ms;
-      host_->after_core_tick(now);
       save_peers(now);
       // Forget ECHOs that were never answered.
       while (!echo_sent_.empty() && echo_sent_.begin()->first < now - echo_memory_ms)
         echo_sent_.erase(echo_sent_.begin());
     }
     {
+      std::lock_guard lock(ctl_mu_);
+      commands.swap(ctl_commands_);
+    }
+    for (auto& fn : commands) fn(*core_, now);
+    commands.clear();
+    publish_directory(now);
+    hand_to_shard();
+    std::unique_lock lock(ctl_mu_);
+    const std::int64_t wait_ms = std::max<std::int64_t>(0, next_tick - now_ms());
+    ctl_cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                     [&] { return stop_requested_.load() || !ctl_commands_.empty(); });
+  }
+}
+
+void node_runner::run() {
+  std::array<io::rx_datagram, rx_batch> rx;
+  std::vector<std::function<void(std::int64_t)>> commands;
+  std::int64_t next_tick = now_ms();
+  std::int64_t busy_since_ns = steady_ns();  // counters_.busy_ns / poll_ns
+  while (!stop_requested_.load()) {
+    ++counters_.iterations;
+    std::int64_t now = now_ms();
+    if (now >= next_tick) {
+      ++counters_.ticks;
+      next_tick = now + cfg_.tick_interval_ms;
+      dp_->expire(now);
+    }
+    sync_data_path(now, false);
+    {
       std::lock_guard lock(mu_);
       commands.swap(commands_);
     }
     for (auto& fn : commands) {
       ++counters_.commands;
-      fn(*core_, now);
+      fn(now);
     }
     commands.clear();
-    sync_data_path(now);
+    sync_data_path(now, false);
     host_->pass(now);
-    sync_data_path(now);
+    sync_data_path(now, false);
     flush_out();
     if (stop_requested_.load()) break;
 
-    // Sleep until the next tick or the earliest TCP timer of a joined network's stack.
-    std::int64_t wake_at = std::min(next_tick, host_->next_deadline());
-    std::int64_t wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
+    // Sleep until the next tick, the earliest TCP timer of a joined network's stack, or the
+    // data path's notes being due.
+    auto deadline = [&] {
+      std::int64_t at = std::min(next_tick, host_->next_deadline());
+      if (!dp_->notes().empty()) at = std::min(at, notes_sent_at_ + cfg_.notes_interval_ms);
+      return at;
+    };
+    std::int64_t wait_ms = std::max<std::int64_t>(0, deadline() - now_ms());
     // Announce the sleep (runner_wake), then look once more at what applications may have
     // queued since the pass above: either this pass sees it or their wake() sees the flag.
     bool announced = false;
@@ -520,12 +628,10 @@ void node_runner::run() {
       wake_->consumer().prepare_sleep();
       announced = true;
       now = now_ms();
-      sink_->now = now;
       host_->pass(now);
-      sync_data_path(now);
+      sync_data_path(now, false);
       flush_out();
-      wake_at = std::min(next_tick, host_->next_deadline());
-      wait_ms = std::max<std::int64_t>(0, wake_at - now_ms());
+      wait_ms = std::max<std::int64_t>(0, deadline() - now_ms());
       if (wait_ms == 0) {
         wake_->consumer().cancel_sleep();
         announced = false;
@@ -538,8 +644,7 @@ void node_runner::run() {
     counters_.poll_ns += static_cast<std::uint64_t>(busy_since_ns - poll_start_ns);
     if (announced) wake_->consumer().after_wake();
     now = now_ms();
-    sink_->now = now;
-    sync_data_path(now);
+    sync_data_path(now, false);
     for (std::size_t i = 0; i < n; ++i) {
       const std::span<std::uint8_t> bytes = rx[i].buffer.bytes();
       if (rx[i].segment_size != 0) {  // a GRO run: one datagram at a time
@@ -551,7 +656,7 @@ void node_runner::run() {
       }
       rx[i].buffer = buf::packet_buffer();
     }
-    sync_data_path(now);
+    sync_data_path(now, false);
     if (host_->has_deferred_joins()) host_->pass(now);
     flush_out();
   }

@@ -1,36 +1,47 @@
-// node_runner: one node_core on one real UDP socket (the engine's io backend, io_uring or epoll),
-// driven by a thread of its own. The loop polls the socket with a timeout equal to the time left
-// until the next tick (ticks every tick_interval_ms <= 500 ms; no fixed sleeps), hands every
-// received datagram to node_core::on_datagram, runs on_tick when due, and flushes the datagrams
-// the core asked to send once per iteration.
+// node_runner: one node on one real UDP socket (the engine's io backend, io_uring or epoll),
+// on two threads (architecture.md):
+//   - the shard thread owns the socket, the data path (data_path: FRAME/EXT_FRAME in and out,
+//     reassembly, armor/dearmor) and the networks (network_host: members, ports, IP stacks,
+//     the embedded controller). Its loop polls the socket with a timeout equal to the time to
+//     the next timer (no fixed sleeps), feeds every datagram to the data path and flushes what
+//     it sent once per iteration. Application sockets and events live here.
+//   - the control thread owns the protocol core (node_core: identity, roots, peers and paths,
+//     HELLO/OK/WHOIS/ECHO/RENDEZVOUS/..., relaying) and the state directory. It ticks every
+//     tick_interval_ms and sleeps otherwise.
+// Between them: the core publishes an immutable peer_directory (keys, routes, upstreams) that
+// the shard adopts between batches; received packets the data path cannot finish (other
+// verbs, unknown senders, HELLOs, relaying) and what the networks send by the core are handed
+// to the control thread; what the data path consumed comes back to the core as notes (at most
+// every notes_interval_ms); datagrams, network packets and events the core produces are
+// handed to the shard once per control pass. Packets cross as copies: they are control
+// traffic (a handful per second per peer), and the receive slabs stay in the shard's pool.
 //
-// Commands from other threads (send a USER_MESSAGE, an ECHO, or any function of the core) go
-// through a small mutex-protected queue plus backend::wake(): this is the control path, not the
-// data path. Events are delivered to `on_event` ON THE RUNNER THREAD: keep the callback short.
+// Commands from other threads go through small mutex-protected queues plus a wake-up: this is
+// the control path, not the data path. Events are delivered to `on_event` ON THE SHARD THREAD
+// (the core's too, handed over): keep the callback short.
 //
 // Hole punching: the backend has no per-datagram TTL and exposes no socket handle, so the
 // 4-byte hole-punch datagram (for which the core asks TTL 2) goes out with the socket's default
 // TTL. node_sink allows this (the punch travels further; harmless); the count of such sends is
 // in counters().ttl_ignored.
 //
-// Networks (issue 7): join(nwid) / leave(nwid) host network_members on the runner thread (ticked
-// every loop pass; configs persisted in networks.d when cfg.state is set), and cfg.controller
-// hosts an embedded controller (configured with post_controller). Network packets are routed as
-// 1.14 does: NETWORK_CONFIG_REQUEST -> the controller, NETWORK_CONFIG and OK(NETWORK_CONFIG_REQUEST)
-// -> the member of the chunk's network, ERROR -> every member (each keeps its own).
+// Networks (issue 7): join(nwid) / leave(nwid) host network_members on the shard (configs
+// persisted in networks.d when cfg.state is set), and cfg.controller hosts an embedded
+// controller (configured with post_controller). Network packets are routed as 1.14 does:
+// NETWORK_CONFIG_REQUEST -> the controller, NETWORK_CONFIG and OK(NETWORK_CONFIG_REQUEST) -> the
+// member of the chunk's network, ERROR -> every member (each keeps its own).
 // A join made while the node is offline waits (up to join_defer_max_ms) until an upstream has
 // heard our HELLO: a request that reaches a controller (or the root that would vouch for us)
 // before our identity does is dropped, and the member would only retry 5 s later.
 //
 // State (issue 6), with cfg.state: moons.d is orbited at start and kept in step (orbit /
 // deorbit commands, moons adopted or updated at run time); peers.d is cleaned (30 days) and
-// loaded at start (node_core::add_cached_peers), and peers are saved from the tick when first
-// heard or when they learn a path, at most once per peer per peer_save_interval_ms.
-//
-// Until the public node API (issue 10) exists, tools/zt uses this library directly.
+// loaded at start (node_core::add_cached_peers), and peers are saved from the control tick when
+// first heard or when they learn a path, at most once per peer per peer_save_interval_ms.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -107,6 +118,9 @@ struct node_runner_config {
   // path, at most once per peer per peer_save_interval_ms, from the runner thread's tick.
   bool persist_peers = true;
   std::int64_t peer_save_interval_ms = 60'000;
+  // How often the shard tells the core what the data path consumed (Peer::received for the
+  // paths it heard peers on, traffic counters). Paths live for seconds; 20 ms is plenty.
+  std::int64_t notes_interval_ms = 20;
   bool controller = false;     // host an embedded controller (see post_controller)
   // UDP GSO and GRO (where the kernel has them): runs of equal-sized datagrams to one peer
   // (a bulk stream's packets, split evenly: node_config::balanced_fragments) leave in one
@@ -155,8 +169,10 @@ class node_runner {
   // ---- Commands (any thread; run on the runner thread at its next iteration) ----
   void send_user_message(zt_address to, std::uint64_t type, std::vector<std::uint8_t> data);
   void send_echo(zt_address to);
-  // Runs `fn` on the runner thread with the core and the current time.
+  // Runs `fn` on the control thread with the core and the current time.
   void post(std::function<void(node_core&, std::int64_t now)> fn);
+  // Runs `fn` on the shard thread (the networks, the data path, application sockets).
+  void post_shard(std::function<void(std::int64_t now)> fn);
   // Joins network `nwid` (the request leaves at once) / leaves it (forgets its cached config).
   void join(std::uint64_t nwid);
   void leave(std::uint64_t nwid);
@@ -165,11 +181,11 @@ class node_runner {
   void orbit(std::uint64_t world_id, zt_address seed);
   // Deorbits it (node_core::deorbit) and deletes its moons.d file.
   void deorbit(std::uint64_t world_id);
-  // Runs `fn` on the runner thread with network `nwid`'s stack (not at all before the
+  // Runs `fn` on the shard thread with network `nwid`'s stack (not at all before the
   // network's first config); what `fn` queued on its interface (socket sends) goes out right
   // after it.
   void post_network(std::uint64_t nwid, std::function<void(network_stack&, std::int64_t now)> fn);
-  // Wakes the runner thread (after an application queued work for it that its next pass
+  // Wakes the shard thread (after an application queued work for it that its next pass
   // picks up: stack clients' queues). No system call while the runner is busy (runner_wake).
   void wake() {
     if (wake_->valid())
@@ -179,18 +195,21 @@ class node_runner {
   }
   // The same, as an object that may outlive the runner (API sockets keep it).
   std::shared_ptr<runner_wake> waker() const { return wake_; }
-  // Runs `fn` on the runner thread with the embedded controller (not at all without one).
+  // Runs `fn` on the shard thread with the embedded controller (not at all without one).
   void post_controller(std::function<void(controller&, std::int64_t now)> fn);
 
-  // Runner-thread state; read only from on_event or a posted function (or after stop()).
+  // Shard-thread state; read only from on_event or a post_shard function (or after stop()).
   const runner_counters& counters() const { return counters_; }
   const network_member* member(std::uint64_t nwid) const { return host_->member(nwid); }
   controller* embedded_controller() { return host_->embedded_controller(); }
   const network_stack* stack(std::uint64_t nwid) const { return host_->stack(nwid); }
   network_host& host() { return *host_; }
-  // Runner thread only (a posted function): the protocol core.
+  // Control thread only (a post function): the protocol core.
   node_core& host_core() { return *core_; }
-  // Runner thread only: the data path (FRAME/EXT_FRAME in and out; see the loop in run()).
+  // Shard thread only: hands the data path's notes to the core now (post() after this sees the
+  // core's counters up to date).
+  void flush_data_notes(std::int64_t now) { sync_data_path(now, true); }
+  // Shard thread only: the data path (FRAME/EXT_FRAME in and out; see the loop in run()).
   const data_path& host_data_path() const { return *dp_; }
 
   // The runner's clock: ms since the epoch at start, advancing monotonically.
@@ -200,10 +219,14 @@ class node_runner {
   class sink;
   class data_sink;
   class host_io;
-  // Data path <-> control side, once per batch: the directory when peers or paths changed,
-  // and the notes of what the data path consumed and sent.
-  void sync_data_path(std::int64_t now);
+  // Shard side: adopts a newly published directory; hands the received packets kept for the
+  // control side, and (at most every notes_interval_ms, or with packets) the data path's notes.
+  void sync_data_path(std::int64_t now, bool force_notes);
   void on_received(std::int64_t now, const wire::inet_address& from, std::span<std::uint8_t> bytes);
+  // Control side: publishes the directory if stale, hands what the core produced to the shard.
+  void run_control();
+  void publish_directory(std::int64_t now);
+  void hand_to_shard();
   node_runner(node_runner_config cfg);
   void run();
   // The send side of the sink: one datagram, or (udp_offload) appended to the batch being
@@ -215,7 +238,8 @@ class node_runner {
     batch_close();
     backend_->flush();
   }
-  void emit(runner_event&& e);
+  void emit(runner_event&& e);  // shard thread
+  void emit_from_core(runner_event&& e);  // control thread: delivered by the shard
   network_host_events host_events();
   node_runner_config cfg_;
   buf::buffer_pool pool_;  // receive slabs (66 KiB with udp_offload: room for a GRO run)
@@ -235,7 +259,6 @@ class node_runner {
   std::shared_ptr<runner_wake> wake_;
   std::unique_ptr<sink> sink_;
   std::unique_ptr<node_core> core_;
-  std::unique_ptr<node_core_io> nio_;
   std::unique_ptr<data_path> dp_;
   std::unique_ptr<data_sink> dsink_;
   std::unique_ptr<host_io> hio_;
@@ -245,15 +268,55 @@ class node_runner {
   std::int64_t wall_base_ms_ = 0;
   std::int64_t steady_base_ns_ = 0;
 
-  std::mutex mu_;
-  std::vector<std::function<void(node_core&, std::int64_t)>> commands_;
+  std::mutex mu_;  // the shard's command queue
+  std::vector<std::function<void(std::int64_t)>> commands_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopped_{false};
-  std::thread thread_;
+  std::thread thread_;  // the shard
 
-  // Runner thread only.
-  runner_counters counters_;
+  // The control thread and its command queue.
+  std::thread control_thread_;
+  std::mutex ctl_mu_;
+  std::condition_variable ctl_cv_;
+  std::vector<std::function<void(node_core&, std::int64_t)>> ctl_commands_;
+  // The directory the core published last; the shard adopts it when the version moves.
+  std::mutex dir_mu_;
+  std::shared_ptr<const peer_directory> published_;
+  std::atomic<std::uint64_t> published_version_{0};
+
+  // Control thread only: what the core produced during a pass, handed to the shard at its end.
+  struct core_datagram {
+    wire::inet_address to;
+    std::vector<std::uint8_t> bytes;
+    bool ttl = false;  // the core asked for a TTL
+  };
+  struct core_packet {  // a network verb for the network_host
+    zt_address from;
+    std::shared_ptr<const crypto::identity> identity;
+    std::vector<std::uint8_t> bytes;  // dearmored, uncompressed
+  };
+  struct core_output {
+    std::vector<core_datagram> datagrams;
+    std::vector<core_packet> packets;
+    std::vector<runner_event> events;
+    std::vector<std::function<void(std::int64_t)>> host_calls;
+    bool empty() const {
+      return datagrams.empty() && packets.empty() && events.empty() && host_calls.empty();
+    }
+  } core_out_;
   std::map<std::int64_t, bool> echo_sent_;  // send time -> direct
+
+  // Shard thread only.
+  runner_counters counters_;
+  std::uint64_t adopted_version_ = 0;
+  struct handoff {  // a received packet for the core
+    data_path::rx_result::kind what;
+    wire::inet_address from;
+    std::vector<std::uint8_t> bytes;
+  };
+  std::vector<handoff> handoffs_;
+  std::int64_t notes_sent_at_ = 0;
+  crypto::identity self_public_;  // identity_of(ourselves)
   // peers.d: peers to save (heard first / new path) and when each was last saved.
   void note_peer_changed(zt_address a);
   void save_peers(std::int64_t now);

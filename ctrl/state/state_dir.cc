@@ -117,6 +117,7 @@ fs::path state_dir::network_path(std::uint64_t nwid) const {
 }
 
 error state_dir::report(error e) {
+  std::lock_guard lock(*mu_);
   ++corrupt_files_;
   recent_problems_.push_back(e);
   if (recent_problems_.size() > max_recent_problems) recent_problems_.pop_front();

@@ -22,6 +22,8 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
@@ -121,8 +123,16 @@ class state_dir {
   static bool is_placeholder(std::span<const std::uint8_t> conf) { return conf.size() <= 1; }
 
   // --- corrupt files --------------------------------------------------------------------
-  std::uint64_t corrupt_files() const { return corrupt_files_; }
-  const std::deque<error>& recent_problems() const { return recent_problems_; }
+  // A node's shard (networks.d) and control thread (peers.d, moons.d) may both report: these
+  // two are guarded.
+  std::uint64_t corrupt_files() const {
+    std::lock_guard lock(*mu_);
+    return corrupt_files_;
+  }
+  std::deque<error> recent_problems() const {
+    std::lock_guard lock(*mu_);
+    return recent_problems_;
+  }
 
  private:
   explicit state_dir(std::filesystem::path dir) : dir_(std::move(dir)) {}
@@ -133,6 +143,7 @@ class state_dir {
   std::vector<std::string> names_in(const char* subdir) const;
 
   std::filesystem::path dir_;
+  std::shared_ptr<std::mutex> mu_ = std::make_shared<std::mutex>();  // shared_ptr: movable
   std::uint64_t corrupt_files_ = 0;
   std::deque<error> recent_problems_;
 };

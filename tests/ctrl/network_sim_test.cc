@@ -64,7 +64,7 @@ struct sim_node : node_sink {
   }
   void on_network_packet(peer& from, wire::const_packet_view p, socket_id,
                          const inet_address&) override {
-    host->on_network_packet(now, from, p);
+    host->on_network_packet(now, from.address(), from.identity(), p);
   }
 };
 
@@ -130,7 +130,7 @@ class NetworkSim : public ::testing::Test {
     network_host_options ho;
     ho.state = n.name == "root" || n.name == "ctl" ? nullptr : state_of(n.name);
     ho.port.seed = seed;
-    n.host = std::make_unique<network_host>(*n.core, *n.nio, ev, ho);
+    n.host = std::make_unique<network_host>(n.core->address(), *n.nio, ev, ho);
     if (controller) n.host->enable_controller(n.id, seed);
     n.status.clear();
     n.ips.clear();
@@ -162,7 +162,7 @@ class NetworkSim : public ::testing::Test {
         if (n->down) continue;
         if ((net->now() / ms) % 100 == 0) {
           n->core->on_tick(t);
-          n->host->after_core_tick(t);
+          n->host->set_directory(t, n->core->directory(t));
         }
         n->host->pass(t);
         n->ep->flush();
