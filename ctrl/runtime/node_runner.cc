@@ -480,14 +480,46 @@ void node_runner::emit(runner_event&& e) {
 
 void node_runner::emit_from_core(runner_event&& e) { core_out_.events.push_back(std::move(e)); }
 
-void node_runner::on_received(std::int64_t now, const wire::inet_address& from,
-                              std::span<std::uint8_t> bytes) {
-  const auto r = dp_->on_datagram(now, 0, from, bytes, *dsink_);
-  if (r.what == data_path::rx_result::kind::consumed) return;
-  // The core's: a copy (see the header), handed over after the batch.
-  const std::span<const std::uint8_t> keep =
-      r.what == data_path::rx_result::kind::raw ? std::span<const std::uint8_t>(bytes) : r.packet;
-  handoffs_.push_back({r.what, from, {keep.begin(), keep.end()}});
+void node_runner::on_received(std::int64_t now, io::rx_datagram& rx) {
+  const std::span<std::uint8_t> all = rx.buffer.bytes();
+  const std::size_t step = rx.segment_size != 0 ? rx.segment_size : all.size();
+  const std::size_t first = handoffs_.size();
+  for (std::size_t off = 0; off < all.size(); off += step) {  // a GRO run: one datagram at a time
+    const auto bytes = all.subspan(off, std::min(step, all.size() - off));
+    const auto r = dp_->on_datagram(now, 0, rx.from, bytes, *dsink_);
+    if (r.what == data_path::rx_result::kind::consumed) continue;
+    const std::span<std::uint8_t> p = r.what == data_path::rx_result::kind::raw ? bytes : r.packet;
+    handoff h{r.what, rx.from, nullptr, 0, 0, {}};
+    const auto at = reinterpret_cast<std::uintptr_t>(p.data());
+    const auto base = reinterpret_cast<std::uintptr_t>(all.data());
+    if (at >= base && at + p.size() <= base + all.size()) {
+      h.offset = static_cast<std::size_t>(p.data() - all.data());
+      h.length = p.size();
+    } else {
+      h.copy.assign(p.begin(), p.end());  // reassembled: not in this slab
+    }
+    handoffs_.push_back(std::move(h));
+  }
+  bool in_slab = false;
+  for (std::size_t k = first; k < handoffs_.size(); ++k) in_slab |= handoffs_[k].copy.empty();
+  if (!in_slab) return;
+  if (slabs_with_core_ < max_held_slabs) {
+    auto slab = std::make_shared<buf::packet_buffer>(std::move(rx.buffer));
+    ++slabs_with_core_;
+    handoff_slabs_.push_back(slab);
+    for (std::size_t k = first; k < handoffs_.size(); ++k)
+      if (handoffs_[k].copy.empty()) {
+        handoffs_[k].slab = slab;
+        ++counters_.handoffs_in_slab;
+      }
+  } else {
+    for (std::size_t k = first; k < handoffs_.size(); ++k)
+      if (handoffs_[k].copy.empty()) {
+        const auto p = all.subspan(handoffs_[k].offset, handoffs_[k].length);
+        handoffs_[k].copy.assign(p.begin(), p.end());
+        ++counters_.handoffs_copied;
+      }
+  }
 }
 
 void node_runner::sync_data_path(std::int64_t now, bool force_notes) {
@@ -510,19 +542,27 @@ void node_runner::sync_data_path(std::int64_t now, bool force_notes) {
     dp_->clear_notes();
     notes_sent_at_ = now;
   }
-  post([items = std::move(handoffs_), notes = std::move(notes)](node_core& core,
-                                                                std::int64_t t) mutable {
+  post([this, items = std::move(handoffs_), slabs = std::move(handoff_slabs_),
+        notes = std::move(notes)](node_core& core, std::int64_t t) mutable {
     if (notes) core.absorb(t, *notes);
     for (auto& h : items) {
       switch (h.what) {
-        case data_path::rx_result::kind::raw: core.on_datagram(t, 0, h.from, h.bytes); break;
-        case data_path::rx_result::kind::whole: core.on_packet(t, 0, h.from, h.bytes); break;
-        case data_path::rx_result::kind::dearmored: core.on_dearmored(t, 0, h.from, h.bytes); break;
+        case data_path::rx_result::kind::raw: core.on_datagram(t, 0, h.from, h.bytes()); break;
+        case data_path::rx_result::kind::whole: core.on_packet(t, 0, h.from, h.bytes()); break;
+        case data_path::rx_result::kind::dearmored: core.on_dearmored(t, 0, h.from, h.bytes()); break;
         case data_path::rx_result::kind::consumed: break;
       }
     }
+    items.clear();
+    // The slabs go home: their pool is the shard's.
+    if (!slabs.empty())
+      post_shard([this, slabs = std::move(slabs)](std::int64_t) mutable {
+        slabs_with_core_ -= slabs.size();
+        slabs.clear();
+      });
   });
   handoffs_.clear();
+  handoff_slabs_.clear();
 }
 
 void node_runner::publish_directory(std::int64_t now) {
@@ -646,14 +686,7 @@ void node_runner::run() {
     now = now_ms();
     sync_data_path(now, false);
     for (std::size_t i = 0; i < n; ++i) {
-      const std::span<std::uint8_t> bytes = rx[i].buffer.bytes();
-      if (rx[i].segment_size != 0) {  // a GRO run: one datagram at a time
-        for (std::size_t off = 0; off < bytes.size(); off += rx[i].segment_size)
-          on_received(now, rx[i].from,
-                      bytes.subspan(off, std::min<std::size_t>(rx[i].segment_size, bytes.size() - off)));
-      } else {
-        on_received(now, rx[i].from, bytes);
-      }
+      on_received(now, rx[i]);
       rx[i].buffer = buf::packet_buffer();
     }
     sync_data_path(now, false);

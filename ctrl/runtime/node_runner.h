@@ -137,6 +137,9 @@ struct runner_counters {
   std::uint64_t commands = 0;
   std::uint64_t gso_sends = 0;      // batches of 2+ datagrams handed to the backend as one
   std::uint64_t gso_datagrams = 0;  // datagrams in those batches
+  // Received packets handed to the control thread in their receive slab / as a copy.
+  std::uint64_t handoffs_in_slab = 0;
+  std::uint64_t handoffs_copied = 0;
   // Loop utilisation: ns spent waiting inside the backend's poll() and ns spent outside it
   // (working), since the thread started (steady clock; two clock reads per iteration).
   std::uint64_t poll_ns = 0;
@@ -209,6 +212,8 @@ class node_runner {
   // Shard thread only: hands the data path's notes to the core now (post() after this sees the
   // core's counters up to date).
   void flush_data_notes(std::int64_t now) { sync_data_path(now, true); }
+  // Shard thread only: receive slabs the control thread holds now (at most max_held_slabs).
+  std::size_t slabs_with_core() const { return slabs_with_core_; }
   // Shard thread only: the data path (FRAME/EXT_FRAME in and out; see the loop in run()).
   const data_path& host_data_path() const { return *dp_; }
 
@@ -222,7 +227,9 @@ class node_runner {
   // Shard side: adopts a newly published directory; hands the received packets kept for the
   // control side, and (at most every notes_interval_ms, or with packets) the data path's notes.
   void sync_data_path(std::int64_t now, bool force_notes);
-  void on_received(std::int64_t now, const wire::inet_address& from, std::span<std::uint8_t> bytes);
+  // One received slab (a datagram, or a GRO run of them): each through the data path; what is
+  // left for the core is handed over with the slab itself (or copied, see handoff).
+  void on_received(std::int64_t now, io::rx_datagram& rx);
   // Control side: publishes the directory if stale, hands what the core produced to the shard.
   void run_control();
   void publish_directory(std::int64_t now);
@@ -309,12 +316,25 @@ class node_runner {
   // Shard thread only.
   runner_counters counters_;
   std::uint64_t adopted_version_ = 0;
-  struct handoff {  // a received packet for the core
+  // A received packet for the core. It stays in its receive slab, which the core holds until it
+  // has read it and which then comes back to the shard (its pool is the shard's), except where
+  // that cannot be: a reassembled packet (it lives in the data path's reassembly buffer) and
+  // any packet while max_held_slabs are already with the core (a flood of HELLOs or packets
+  // to relay must not drain the shard's receive pool) are copied.
+  struct handoff {
     data_path::rx_result::kind what;
     wire::inet_address from;
-    std::vector<std::uint8_t> bytes;
+    std::shared_ptr<buf::packet_buffer> slab;
+    std::size_t offset = 0, length = 0;  // the packet within the slab
+    std::vector<std::uint8_t> copy;      // or its copy
+    std::span<std::uint8_t> bytes() {
+      return slab ? slab->bytes().subspan(offset, length) : std::span<std::uint8_t>(copy);
+    }
   };
   std::vector<handoff> handoffs_;
+  std::vector<std::shared_ptr<buf::packet_buffer>> handoff_slabs_;  // each slab once
+  std::size_t slabs_with_core_ = 0;
+  static constexpr std::size_t max_held_slabs = 8;
   std::int64_t notes_sent_at_ = 0;
   crypto::identity self_public_;  // identity_of(ourselves)
   // peers.d: peers to save (heard first / new path) and when each was last saved.
