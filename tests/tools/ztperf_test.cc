@@ -229,6 +229,21 @@ TEST(ZtPerf, ServerAndClientNodesOnANetworkOfAZtRoot) {
 #endif
 }
 
+TEST(ZtPerf, IdleConnectionsAreHeldOpenDuringTheTest) {
+  REQUIRE_ZTPERF();
+  // 200 silent connections established first; the bulk stream still runs, and the server saw
+  // them all (it waits for every one before starting).
+  const auto r = run_ztperf({"--local", "-t", "1", "--json", "--idle", "200"});
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j.at("test").at("idle"), 200);
+  EXPECT_GT(j.at("tcp").at("client_to_server").at("bytes").get<std::uint64_t>(), 0u);
+  const auto k = run_ztperf({"--local", "--kernel", "127.0.0.1", "-t", "1", "--idle", "20"});
+  ASSERT_EQ(k.rc, 0) << k.out;
+  EXPECT_NE(k.out.find("Mbit/s goodput"), std::string::npos) << k.out;
+}
+
 TEST(ZtPerf, ArgumentErrorsAreClear) {
   REQUIRE_ZTPERF();
   struct bad {
@@ -244,6 +259,7 @@ TEST(ZtPerf, ArgumentErrorsAreClear) {
       {{"-s", "-c", "10.0.0.1"}, 2, "--server excludes --client"},
       {{"--local", "-R", "--bidir"}, 2, "excludes"},
       {{"--local", "-u", "-b", "lots"}, 2, "not a bitrate"},
+      {{"--local", "--idle", "-1"}, 2, "--idle"},
       {{"--kernel", "127.0.0.1", "-c", "no.such.host"}, 1, "unknown host 'no.such.host'"},
       {{"-c", "nohost", "--state", "/tmp/ztperf-none", "--network", "0123456789abcdef"}, 1,
        "unknown host 'nohost'"},

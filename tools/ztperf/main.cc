@@ -14,9 +14,10 @@
 //
 // The control protocol (like iperf3's): the client opens a TCP connection to --port and sends
 // one JSON line {"type":"params", kind, reverse, bidir, seconds, parallel, length, rate_bps,
-// count, cookie, udp_port}; the server answers {"type":"ok"} (or {"type":"error","message"}).
-// The client opens its data connections to the same port, each starting with a 16-byte header
-// (magic, cookie, stream index, role: 0 client sends, 1 server sends, 2 echo); UDP goes to the
+// count, idle, cookie, udp_port}; the server answers {"type":"ok"} (or {"type":"error","message"}).
+// The client opens `idle` idle connections, then its data connections to the same port, each
+// starting with a 16-byte header (magic, cookie, stream index, role: 0 client sends, 1 server
+// sends, 2 echo, 3 idle: held open and silent until the test ends); UDP goes to the
 // server's --port and back to the client's udp_port. The server says {"type":"start"}; both
 // run for `seconds` (senders then half-close; UDP senders send FIN datagrams). The client sends
 // {"type":"done", udp: [...]} and the server answers {"type":"results", streams, udp, cpu_s}.
@@ -29,7 +30,7 @@
 //     "transport": "ztkit" | "kernel",
 //     "server": "10.147.77.2:5201",
 //     "test": {"kind": "tcp"|"udp"|"latency", "reverse", "bidir", "seconds", "parallel",
-//              "length", "rate_bps", "count"},
+//              "length", "rate_bps", "count", "idle"},
 //     "intervals": [{"start", "end", "sent_bytes", "sent_mbps",            (client -> server)
 //                    "received_bytes", "received_mbps"}],                   (server -> client)
 //     "tcp": {"client_to_server" | "server_to_client": {                   (kind "tcp")
@@ -90,6 +91,7 @@ struct Options {
   bool reverse = false, bidir = false, udp = false;
   std::string length, rate;
   int latency = 0;
+  int idle = 0;
   bool json = false;
 };
 
@@ -152,6 +154,7 @@ ztperf::TestParams test_params(const Options& o) {
   p.seconds = o.seconds;
   p.parallel = o.parallel;
   p.count = o.latency;
+  p.idle = o.idle;
   p.length = !o.length.empty() ? *parse_length(o.length)
              : p.kind == "udp"     ? 1200
              : p.kind == "latency" ? 64
@@ -432,6 +435,11 @@ int main(int argc, char** argv) {
   app.add_flag("-1,--one-off", o.one_off, "Server: serve one test, then exit");
   app.add_option("-t,--time", o.seconds, "Seconds to transmit")->capture_default_str()->check(CLI::Range(1, 86400));
   auto* par = app.add_option("-P,--parallel", o.parallel, "Parallel TCP streams")->capture_default_str()->check(CLI::Range(1, 128));
+  app.add_option("--idle", o.idle,
+                 "Idle TCP connections the client opens first and holds open, silent, during the "
+                 "test (how the node scales with connections; kernel sockets need ulimit -n)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   auto* rev = app.add_flag("-R,--reverse", o.reverse, "The server sends");
   auto* bid = app.add_flag("--bidir", o.bidir, "Both send");
   app.add_option("-l,--length", o.length, "Bytes per write / datagram / request (K, M suffixes)")

@@ -24,8 +24,9 @@ using namespace std::chrono_literals;
 constexpr std::uint32_t kHeaderMagic = 0x5a505046;  // "ZPPF": a data connection's header
 constexpr std::uint32_t kUdpData = 0x5a505544;      // "ZPUD"
 constexpr std::uint32_t kUdpFin = 0x5a505546;       // "ZPUF": the sender is done (seq = count)
+constexpr int kMaxIdle = 100'000;  // --idle: connections held open during a test
 constexpr std::size_t kUdpHeader = 20;              // seq u64, send time ns u64, magic u32
-enum Role : std::uint32_t { kClientSends = 0, kServerSends = 1, kEcho = 2 };
+enum Role : std::uint32_t { kClientSends = 0, kServerSends = 1, kEcho = 2, kIdle = 3 };
 
 double cpu_seconds() {
   rusage u{};
@@ -94,7 +95,7 @@ Expected<json> expect_msg(LineReader& r, Stream& s, const char* type, millis tim
 json params_json(const TestParams& p) {
   return {{"kind", p.kind},         {"reverse", p.reverse}, {"bidir", p.bidir},
           {"seconds", p.seconds},   {"parallel", p.parallel}, {"length", p.length},
-          {"rate_bps", p.rate_bps}, {"count", p.count}};
+          {"rate_bps", p.rate_bps}, {"count", p.count}, {"idle", p.idle}};
 }
 
 Expected<TestParams> params_from(const json& j) {
@@ -108,10 +109,12 @@ Expected<TestParams> params_from(const json& j) {
     p.length = j.at("length").get<std::size_t>();
     p.rate_bps = j.at("rate_bps").get<std::uint64_t>();
     p.count = j.at("count").get<int>();
+    p.idle = j.value("idle", 0);  // absent from older clients
     if (p.kind != "tcp" && p.kind != "udp" && p.kind != "latency")
       return Error(Errc::invalid_argument, "unknown test kind " + p.kind);
     if (p.seconds < 1 || p.seconds > 86400 || p.parallel < 1 || p.parallel > 128 ||
         p.length < 1 || p.length > (16u << 20) || p.count < 0 || p.count > 100'000'000 ||
+        p.idle < 0 || p.idle > kMaxIdle ||
         (p.kind == "udp" && (p.length < kUdpHeader || p.length > 65507)))
       return Error(Errc::invalid_argument, "test parameters out of range");
     return p;
@@ -494,7 +497,8 @@ Expected<std::string> serve_test(Transport& t, Listener& listener, std::unique_p
   const int expected = p->kind == "latency" ? 1
                        : p->kind == "udp"   ? 0
                                             : p->parallel * ((c2s ? 1 : 0) + (s2c ? 1 : 0));
-  while (static_cast<int>(flows.size()) < expected) {
+  std::vector<std::unique_ptr<Stream>> idle;  // held open, never read, until the test ends
+  while (static_cast<int>(flows.size()) < expected || static_cast<int>(idle.size()) < p->idle) {
     auto s = listener.accept(15s);
     if (!s) return Error(s.error().code.value() == static_cast<int>(Errc::timed_out)
                              ? Errc::timed_out : Errc::io_error,
@@ -502,6 +506,10 @@ Expected<std::string> serve_test(Transport& t, Listener& listener, std::unique_p
     std::array<std::byte, 16> h;
     if (!read_exact(**s, h, 5s)) continue;
     if (get32(h.data()) != kHeaderMagic || get32(h.data() + 4) != cookie) continue;
+    if (get32(h.data() + 12) == kIdle) {
+      idle.push_back(std::move(*s));
+      continue;
+    }
     auto f = std::make_unique<Flow>();
     f->index = get32(h.data() + 8);
     f->role = get32(h.data() + 12);
@@ -609,6 +617,23 @@ Expected<nlohmann::json> run_client(Transport& t, const ClientSettings& cs) {
   if (auto s = send_msg(**ctrl, pm); !s) return s.error();
   LineReader rd;
   if (auto ok = expect_msg(rd, **ctrl, "ok", 15s); !ok) return ok.error();
+
+  // Idle connections first (--idle): established, then silent until the test ends, so the test
+  // measures the node with that many connections open.
+  std::vector<std::unique_ptr<Stream>> idle;
+  idle.reserve(static_cast<std::size_t>(p.idle));
+  for (int i = 0; i < p.idle; ++i) {
+    auto s = t.connect(cs.server, 20s, false);
+    if (!s) return Error(Errc::io_error, fmt::format("idle connection {} of {}: {}", i + 1, p.idle,
+                                                     s.error().message));
+    std::array<std::byte, 16> h;
+    put32(h.data(), kHeaderMagic);
+    put32(h.data() + 4, cookie);
+    put32(h.data() + 8, static_cast<std::uint32_t>(i));
+    put32(h.data() + 12, kIdle);
+    if (auto w = (*s)->write_all(h, 10s); !w) return w.error();
+    idle.push_back(std::move(*s));
+  }
 
   std::vector<std::unique_ptr<Flow>> flows;
   const bool c2s = !p.reverse || p.bidir;

@@ -21,6 +21,7 @@ struct TestParams {
   std::size_t length = 0;    // bytes per write / datagram / request
   std::uint64_t rate_bps = 0;  // UDP target bitrate (0: unlimited)
   int count = 0;             // latency exchanges
+  int idle = 0;              // idle TCP connections held open during the test (scale check)
 };
 
 struct ClientSettings {
