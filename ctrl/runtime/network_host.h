@@ -79,6 +79,14 @@ class network_host {
   // node_sink's network callbacks.
   void on_network_packet(std::int64_t now, zt_address sender, const crypto::identity& sender_id,
                          wire::const_packet_view p);
+  // Around a loop pass's received datagrams: each stack answers, wakes its clients and sends
+  // once, at end_batch (network_stack::begin_batch).
+  void begin_batch() {
+    for (auto& [nwid, st] : stacks_) st->begin_batch();
+  }
+  void end_batch(std::int64_t now) {
+    for (auto& [nwid, st] : stacks_) st->end_batch(now);
+  }
   // A FRAME or EXT_FRAME (from the data path, or from on_network_packet).
   void on_data_packet(std::int64_t now, zt_address sender, wire::const_packet_view p);
   void on_error(std::int64_t now, zt_address from, const wire::error_payload& e);

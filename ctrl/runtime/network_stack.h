@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "ctrl/network/network_port.h"
@@ -56,20 +57,28 @@ class network_stack {
   // An ICMP/ICMPv6 echo request from our stack (replies: iface()->take_echo_reply()).
   void send_ping(std::int64_t now, const wire::inet_address& dst, std::uint16_t ident,
                  std::uint16_t seq, std::span<const std::uint8_t> data);
-  // Runs fn(port) (an inbound verb) at `now`; what the stack answers goes out afterwards.
+  // Runs fn(port) (an inbound verb) at `now`; what the stack answers goes out afterwards. In
+  // a batch (begin_batch .. end_batch: a loop pass's received datagrams) the answers, the
+  // clients' on_input and the stack's output run once, at end_batch: they cost O(sockets and
+  // clients), which per frame made every idle connection slow down every busy one.
   template <typename F>
   void port_call(std::int64_t now, F&& fn) {
     now_of_call_ = now;
     delivered_ = false;
     fn(port_);
-    send_taken(now);
-    if (delivered_) {
-      if (on_input_) on_input_(*this, now);
-      adopt_clients();
-      for (std::size_t i = 0; i < clients_.size(); ++i) clients_[i]->on_input(*this, now);
-      adopt_clients();
-      flush(now);
+    if (batching_) {
+      batch_delivered_ |= delivered_;
+      return;
     }
+    send_taken(now);
+    if (delivered_) after_delivery(now);
+  }
+  void begin_batch() { batching_ = true; }
+  void end_batch(std::int64_t now) {
+    batching_ = false;
+    now_of_call_ = now;
+    send_taken(now);
+    if (std::exchange(batch_delivered_, false)) after_delivery(now);
   }
   // Called (runner thread) after frames reached the interface: sockets may have data now.
   // The application's hook for readiness without polling; keep it short.
@@ -104,6 +113,14 @@ class network_stack {
 
  private:
   void take(std::span<buf::packet_buffer> frames);
+  // Frames reached the interface: the application's hook, the clients, then the stack's output.
+  void after_delivery(std::int64_t now) {
+    if (on_input_) on_input_(*this, now);
+    adopt_clients();
+    for (std::size_t i = 0; i < clients_.size(); ++i) clients_[i]->on_input(*this, now);
+    adopt_clients();
+    flush(now);
+  }
   void send_taken(std::int64_t now);
 
   std::uint64_t nwid_;
@@ -119,6 +136,7 @@ class network_stack {
     new_clients_.clear();
   }
   bool delivered_ = false;
+  bool batching_ = false, batch_delivered_ = false;
   std::int64_t now_of_call_ = 0;  // for frames the port delivers inside a call
   std::int64_t next_port_tick_ = 0;
   std::uint32_t mtu_ = 0;

@@ -685,10 +685,12 @@ void node_runner::run() {
     if (announced) wake_->consumer().after_wake();
     now = now_ms();
     sync_data_path(now, false);
+    host_->begin_batch();
     for (std::size_t i = 0; i < n; ++i) {
       on_received(now, rx[i]);
       rx[i].buffer = buf::packet_buffer();
     }
+    host_->end_batch(now);
     sync_data_path(now, false);
     if (host_->has_deferred_joins()) host_->pass(now);
     flush_out();
