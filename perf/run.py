@@ -11,7 +11,9 @@ Runs, interleaved rep by rep so that every ratio compares figures of the same mi
   * the kernel's TCP over loopback: `ztperf --local --kernel 127.0.0.1` (the ceiling);
   * ztkit <-> ztkit over loopback: `ztperf --local` (root + controller + two nodes in one
     process, UDP on 127.0.0.1, encrypted) with UDP offload (the default) and `--no-offload`;
-  * the same three for 64-byte TCP request/response latency (`--latency N`);
+  * the same three for 64-byte TCP request/response latency (`--latency N`), and a raw UDP
+    ping-pong over loopback (perf/udp_pingpong/udp_pingpong.c, built with cc at run time), the
+    baseline of issue 11's latency target;
   * with ZTKIT_ZEROTIER_ONE naming a hand-built zerotier-one 1.14 and run as root:
     zerotier-one <-> zerotier-one through their TAPs, in the ../shared/interop lab brought up
     in a temporary $LAB (two members in namespaces), measured with `ztperf --kernel` on the
@@ -81,6 +83,23 @@ def tcp_run(ztperf, extra, seconds):
     t = d["tcp"]["client_to_server"]
     return {"mbps": t["mbps"], "retransmits": t["retransmits"],
             "cpu_per_gbit": d.get("cpu", {}).get("s_per_gbit")}
+
+
+def build_udp_pingpong(out_dir):
+    """perf/udp_pingpong/udp_pingpong.c (the raw UDP ping-pong baseline), or None without cc."""
+    exe = os.path.join(out_dir, "udp_pingpong")
+    src = os.path.join(HERE, "udp_pingpong", "udp_pingpong.c")
+    try:
+        subprocess.run(["cc", "-O2", "-std=c11", "-pthread", "-o", exe, src], check=True,
+                       capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as e:
+        print(f"no raw UDP ping-pong baseline (cc failed: {e})", file=sys.stderr)
+        return None
+    return exe
+
+
+def udp_pingpong_run(exe, count):
+    return run_json([exe, str(count)], 300)
 
 
 def latency_run(ztperf, extra, count):
@@ -285,6 +304,9 @@ def main():
         tput["zerotier-one"], lat["zerotier-one"] = [], []
     if libzt:
         tput["libzt"], lat["libzt"] = [], []
+    pingpong_tmp = tempfile.mkdtemp(prefix="ztkit-perf-udp-")
+    pingpong = build_udp_pingpong(pingpong_tmp)
+    raw_udp = []
     load0 = os.getloadavg()[0]
     started = datetime.datetime.now(datetime.timezone.utc)
     try:
@@ -294,6 +316,8 @@ def main():
                 print(f"rep {rep + 1}/{a.reps}: {name}", file=sys.stderr)
                 tput[name].append(tcp_run(ztperf, extra, a.t))
                 lat[name].append(latency_run(ztperf, extra, a.latency))
+            if pingpong:
+                raw_udp.append(udp_pingpong_run(pingpong, a.latency))
             if lab:
                 print(f"rep {rep + 1}/{a.reps}: zerotier-one", file=sys.stderr)
                 tput["zerotier-one"].append(zerotier_run(lab, ztperf, a.t))
@@ -310,6 +334,7 @@ def main():
             lab.stop()
         if libzt_tmp:
             shutil.rmtree(libzt_tmp, ignore_errors=True)
+        shutil.rmtree(pingpong_tmp, ignore_errors=True)
     load1 = os.getloadavg()[0]
 
     cpu = "unknown CPU"
@@ -347,6 +372,11 @@ def main():
                    f"{fmt(med(lat[name], 'p50_us'), '.1f', ' µs')} | {fmt(med(lat[name], 'p99_us'), '.1f', ' µs')} | "
                    f"{fmt(med(lat[name], 'p999_us'), '.1f', ' µs')} |")
     out.append("")
+    if raw_udp:
+        udp50, ztk50 = med(raw_udp, "p50_us"), med(lat["ztkit"], "p50_us")
+        out.append(f"Raw UDP ping-pong over loopback, 64 B (perf/udp_pingpong, same reps): p50 {udp50:.1f} µs, "
+                   f"p99 {med(raw_udp, 'p99_us'):.1f} µs, p99.9 {med(raw_udp, 'p999_us'):.1f} µs; ztkit's 64 B TCP "
+                   f"request/response adds {ztk50 - udp50:.1f} µs at p50 (issue 11 target: <= 50 µs).")
     out.append(f"Crypto ceiling, one core, armor + dearmor of 2800-byte packets (mean of a run before "
                f"and after): AES-GMAC-SIV {aes:.2f} Gbit/s, Salsa20/12-Poly1305 "
                f"{statistics.mean([c for c in (ceiling.get('salsa'), ceiling_after.get('salsa')) if c]):.2f} Gbit/s. "
