@@ -210,14 +210,26 @@ class tcp_socket {
   std::size_t send_queued() const { return tx_.size(); }
   std::size_t send_capacity() const { return tx_.free(); }
   bool peer_closed() const { return fin_received_; }  // FIN received and reached in order
-  void set_nodelay(bool on) { cfg_.nodelay = on; }
-  void set_keepalive(std::uint64_t idle_ms) { cfg_.keepalive_idle_ms = idle_ms; }
+  void set_nodelay(bool on) {
+    cfg_.nodelay = on;
+    touched_ = true;
+  }
+  void set_keepalive(std::uint64_t idle_ms) {
+    cfg_.keepalive_idle_ms = idle_ms;
+    touched_ = true;
+  }
   // Probe spacing and count (RFC 1122 §4.2.3.6), e.g. for a connection a listener accepted
   // with the set's default config.
   void set_keepalive_timing(std::uint64_t interval_ms, unsigned probes) {
     cfg_.keepalive_interval_ms = interval_ms;
     cfg_.keepalive_probes = probes;
+    touched_ = true;
   }
+  // Changed since clear_touched() by a segment or an application call (connect, listen, send,
+  // recv, shutdown, close, abort, options): tcp_socket_set asks a socket that is neither
+  // touched nor due (poll_at) for nothing.
+  bool touched() const { return touched_; }
+  void clear_touched() { touched_ = false; }
   const inet_address& local() const { return local_; }
   const inet_address& remote() const { return remote_; }
   const tcp_counters& counters() const { return counters_; }
@@ -311,6 +323,7 @@ class tcp_socket {
   siphash_key secret_;
   byte_ring rx_, tx_;
   tcp_state state_ = tcp_state::closed;
+  bool touched_ = true;  // see touched()
   tcp_socket_error error_ = tcp_socket_error::none;
   inet_address local_, remote_;
   bool passive_ = false;        // opened by a SYN from the peer

@@ -235,6 +235,7 @@ void tcp_socket_set::close_listener(tcp_listener_handle h) {
     const std::uint32_t i = live_[k];
     slot& m = slots_[i];
     if (m.listener != static_cast<std::int32_t>(h.index)) continue;
+    m.quiet_until = 0;
     sockets_[i]->abort();
     m.listener = -1;
     m.queued = m.half_open = false;
@@ -260,6 +261,7 @@ std::optional<tcp_handle> tcp_socket_set::accept(tcp_listener_handle h) {
 void tcp_socket_set::release(tcp_handle h) {
   if (h.index >= slots_.size() || !slots_[h.index].used) return;
   slots_[h.index].app_owned = false;
+  slots_[h.index].quiet_until = 0;
   tcp_socket& s = *sockets_[h.index];
   if (s.state() != tcp_state::closed) s.close();
   housekeeping(h.index);
@@ -315,6 +317,7 @@ void tcp_socket_set::process(std::uint64_t now, const inet_address& src_in,
   }
   if (t != table_.size()) {
     std::uint32_t i = table_[t];
+    slots_[i].quiet_until = 0;
     if (sockets_[i]->process(now, seg, payload, src, dst) == tcp_input::send_reset)
       queue_reply(tcp_reset_for(seg, payload.size()), dst, src);
     housekeeping(i);
@@ -413,10 +416,22 @@ bool tcp_socket_set::poll(std::uint64_t now, tcp_segment& out) {
   }
   while (cursor_ < live_.size()) {
     const std::uint32_t i = live_[cursor_];
-    if (sockets_[i]->poll(now, out)) return true;  // the same socket is asked again next
+    tcp_socket& s = *sockets_[i];
+    if (!s.touched() && slots_[i].quiet_until > now) {  // nothing before its next timer
+      ++cursor_;
+      continue;
+    }
+    if (s.poll(now, out)) {
+      slots_[i].quiet_until = 0;
+      return true;  // the same socket is asked again next
+    }
     housekeeping(i);
     // Freed: live_[cursor_] now holds another socket (or the end); ask that one next.
-    if (cursor_ < live_.size() && live_[cursor_] == i) ++cursor_;
+    if (cursor_ < live_.size() && live_[cursor_] == i) {
+      slots_[i].quiet_until = s.poll_at();
+      s.clear_touched();
+      ++cursor_;
+    }
   }
   cursor_ = 0;
   return false;
@@ -444,7 +459,11 @@ bool tcp_socket_set::delivering() const {
 std::uint64_t tcp_socket_set::poll_at() const {
   if (reply_count_) return 0;
   std::uint64_t t = never;
-  for (const std::uint32_t i : live_) t = std::min(t, sockets_[i]->poll_at());
+  for (const std::uint32_t i : live_) {
+    const tcp_socket& s = *sockets_[i];
+    const std::uint64_t q = slots_[i].quiet_until;
+    t = std::min(t, q != 0 && !s.touched() ? q : s.poll_at());
+  }
   return t;
 }
 

@@ -24,7 +24,9 @@
 //      poll() assumes every segment it returns is sent (a segment that is not is simply lost
 //      and retransmitted later).
 //   3. Timer: poll_at() is the earliest time poll() has work (0 = now, UINT64_MAX = never).
-//      It scans the open sockets (O(open sockets), not O(max_sockets)); so does poll().
+//      It scans the open sockets (O(open sockets), not O(max_sockets)); so does poll(). A
+//      socket that had nothing to send is not asked again until its next timer, a segment for
+//      it or an application call that changes it: idle connections cost a comparison each.
 //
 // The application side: connect(), listen()/accept(), get(handle) for the socket's calls
 // (send, recv, shutdown_write, close, abort, state), release(handle) when done (the socket
@@ -121,6 +123,11 @@ class tcp_socket_set {
     bool in_table = false;
     std::int32_t listener = -1;
     std::uint32_t live_pos = 0;  // where this slot's index sits in live_ (used slots only)
+    // Nothing for poll() to do before this time (its socket's poll_at() when poll() last
+    // found nothing; 0: ask it), unless the socket was touched since (tcp_socket::touched: a
+    // segment, or an application call that changes it). An idle connection costs poll() and
+    // poll_at() a comparison, not a plan().
+    std::uint64_t quiet_until = 0;
   };
   struct reply {
     wire::tcp_repr repr;
