@@ -258,6 +258,7 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
                                                             : io::backend_kind::automatic;
   cfg.node.paths.allow_loopback = o.allow_loopback;
   cfg.udp_offload = o.udp_offload;
+  cfg.max_tcp_connections = o.max_tcp_connections;
   cfg.node.balanced_fragments = o.udp_offload;
   cfg.state = &*impl->state;
   cfg.controller = o.controller;

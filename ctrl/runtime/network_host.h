@@ -42,6 +42,7 @@ struct network_host_events {
 struct network_host_options {
   state_dir* state = nullptr;  // networks.d (none if null)
   network_port::options port;
+  std::size_t max_tcp_sockets = 1024;  // per network's stack
 };
 
 class network_host {

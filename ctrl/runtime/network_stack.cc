@@ -19,7 +19,7 @@ std::size_t slab_for(std::uint32_t mtu) {
 }  // namespace
 
 network_stack::network_stack(std::uint64_t nwid, zt_address self, network_io& io,
-                             network_port::options opt)
+                             network_port::options opt, std::size_t max_tcp_sockets)
     : nwid_(nwid),
       self_(self),
       port_(nwid, self, io,
@@ -29,7 +29,8 @@ network_stack::network_stack(std::uint64_t nwid, zt_address self, network_io& io
               delivered_ = true;
               take(iface_->process(now_of_call_, frame));
             },
-            opt) {}
+            opt),
+      max_tcp_sockets_(std::max<std::size_t>(max_tcp_sockets, 1)) {}
 
 void network_stack::take(std::span<buf::packet_buffer> frames) {
   for (auto& f : frames) out_.push_back(std::move(f));
@@ -53,6 +54,7 @@ void network_stack::set_config(std::int64_t now, std::shared_ptr<const wire::net
         buf::buffer_pool::config{.slab_size = slab_for(mtu_), .count = 512, .headroom = headroom});
     auto cfg = netstack::interface_config::for_member(self_, nwid_, mtu_);
     cfg.allow_broadcast = c->enable_broadcast();
+    cfg.tcp.max_sockets = max_tcp_sockets_;
     // ISNs (RFC 6528), timestamp offsets and SYN cookies must not be predictable off-path.
     randombytes_buf(cfg.tcp.secret.data(), cfg.tcp.secret.size());
     iface_ = std::make_unique<netstack::interface>(cfg, *pool_);

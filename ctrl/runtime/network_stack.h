@@ -49,7 +49,7 @@ struct network_stack_counters {
 class network_stack {
  public:
   network_stack(std::uint64_t nwid, zt_address self, network_io& io,
-                network_port::options opt = {});
+                network_port::options opt = {}, std::size_t max_tcp_sockets = 1024);
 
   std::uint64_t network_id() const { return port_.network_id(); }
 
@@ -140,6 +140,7 @@ class network_stack {
   std::int64_t now_of_call_ = 0;  // for frames the port delivers inside a call
   std::int64_t next_port_tick_ = 0;
   std::uint32_t mtu_ = 0;
+  std::size_t max_tcp_sockets_ = 1024;
   network_stack_counters counters_;
 };
 

@@ -246,6 +246,7 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   r->hio_ = std::make_unique<host_io>(*r);
   network_host_options host_options;
   host_options.state = r->cfg_.state;
+  host_options.max_tcp_sockets = r->cfg_.max_tcp_connections;
   r->host_ = std::make_unique<network_host>(r->address_, *r->hio_, r->host_events(), host_options);
   if (ctl_id) r->host_->enable_controller(std::move(*ctl_id), std::random_device{}());
   if (!cached.empty())

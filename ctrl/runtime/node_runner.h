@@ -127,6 +127,8 @@ struct node_runner_config {
   // UDP_SEGMENT send, and the kernel hands over runs it received as one buffer. Costs about
   // 6 MB of 66 KiB slabs per node. Off: one datagram per send and per receive, as 1.14.
   bool udp_offload = true;
+  // TCP sockets per joined network's stack (netstack::tcp_socket_set::config::max_sockets).
+  std::size_t max_tcp_connections = 16384;
 };
 
 struct runner_counters {

@@ -107,6 +107,9 @@ struct NodeOptions {
   // datagrams) leave in one system call per run and arrive as one buffer. About 6 MB of
   // buffers per node; false sends and receives one datagram at a time, as zerotier-one does.
   bool udp_offload = true;
+  // TCP connections per joined network (open ones, TIME-WAIT included): the socket table is
+  // sized once at join, about 100 bytes a slot; a socket's own state and rings only when used.
+  std::size_t max_tcp_connections = 16384;
   // Accept loopback paths (1.14 never does): for demos and tests on one machine.
   bool allow_loopback = false;
   // Serve as the single root of a planet naming this node at `root_endpoint` (written to
@@ -123,7 +126,7 @@ struct NodeOptions {
   // Empty: no endpoint (Node::metrics() works either way). Keep it on loopback unless the
   // counters may be public. An address in use fails start().
   std::string metrics_listen;
-  std::function<void(const Event&)> on_event;  // on the node's thread
+  std::function<void(const Event&)> on_event;  // on the node's (shard) thread
 };
 
 class Node {
