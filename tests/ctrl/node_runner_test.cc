@@ -52,6 +52,19 @@ void on_control(node_runner& r, F&& fn) {
 }
 
 struct two_nodes : ::testing::Test {
+  // Waits until the control thread has given every receive slab back to the root's shard;
+  // the root's loop counters then.
+  bool slabs_all_back(runner_counters& rcs) {
+    std::size_t held = 1;
+    return wait_for([&] {
+      on_shard(*r, [&] {
+        rcs = r->counters();
+        held = r->slabs_with_core();
+      });
+      return held == 0;
+    });
+  }
+
   crypto::identity root = load_identity("root");
   crypto::identity a = load_identity("tap-a");
   int root_port = test::free_udp_port();
@@ -104,14 +117,7 @@ TEST_F(two_nodes, ControlPacketsCrossInTheirSlabAndTheSlabsComeBack) {
     for (std::uint64_t t = 1; t <= 20; ++t) EXPECT_EQ(messages[t - 1], t);  // in order, all there
   }
   runner_counters rcs;
-  std::size_t held = 1;
-  ASSERT_TRUE(wait_for([&] {
-    on_shard(*r, [&] {
-      rcs = r->counters();
-      held = r->slabs_with_core();
-    });
-    return held == 0;
-  }));
+  ASSERT_TRUE(slabs_all_back(rcs));
   EXPECT_GE(rcs.handoffs_in_slab, 21u);  // the HELLO and 20 USER_MESSAGEs
   EXPECT_EQ(rcs.handoffs_copied, 0u);
 }
@@ -147,14 +153,7 @@ TEST_F(two_nodes, AFloodOfUnreadablePacketsIsCountedAndNeverDrainsTheReceivePool
     return counted == flood;
   })) << counted;
   runner_counters rcs;
-  std::size_t held = 1;
-  ASSERT_TRUE(wait_for([&] {
-    on_shard(*r, [&] {
-      rcs = r->counters();
-      held = r->slabs_with_core();
-    });
-    return held == 0;
-  }));
+  ASSERT_TRUE(slabs_all_back(rcs));
   EXPECT_GE(rcs.handoffs_in_slab + rcs.handoffs_copied, static_cast<std::uint64_t>(flood));
 }
 
