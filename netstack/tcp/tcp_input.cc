@@ -39,7 +39,7 @@ void tcp_socket::negotiate(const tcp_repr& s) {
 
 void tcp_socket::accept_syn(std::uint64_t now, const inet_address& local,
                             const inet_address& remote, const tcp_repr& s) {
-  touched_ = true;
+  touch();
   local_ = local;
   remote_ = remote;
   passive_ = true;
@@ -58,7 +58,7 @@ void tcp_socket::accept_syn(std::uint64_t now, const inet_address& local,
 void tcp_socket::accept_cookie(std::uint64_t now, const inet_address& local,
                                const inet_address& remote, const tcp_repr& a,
                                std::uint16_t mss) {
-  touched_ = true;
+  touch();
   local_ = local;
   remote_ = remote;
   passive_ = true;
@@ -97,7 +97,7 @@ tcp_input tcp_socket::process(std::uint64_t now, const tcp_repr& seg,
 tcp_input tcp_socket::process(std::uint64_t now, const tcp_repr& seg,
                               std::span<const std::uint8_t> payload, const inet_address& src,
                               const inet_address& dst) {
-  touched_ = true;
+  touch();
   ++counters_.segments_in;
   switch (state_) {
     case tcp_state::closed:

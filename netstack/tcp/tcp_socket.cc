@@ -98,7 +98,7 @@ tcp_socket::tcp_socket(const tcp_config& cfg, const siphash_key& secret)
 void tcp_socket::reconfigure(const tcp_config& cfg) {
   if (state_ != tcp_state::closed) return;
   cfg_ = cfg;
-  touched_ = true;
+  touch();
   cfg_.rx_buffer = rx_.capacity();
   cfg_.tx_buffer = tx_.capacity();
   ooo_.set_limit(cfg_.max_rx_ranges);
@@ -170,7 +170,7 @@ void tcp_socket::start_connection_state(std::uint64_t now) {
 
 bool tcp_socket::connect(std::uint64_t now, const inet_address& local,
                          const inet_address& remote) {
-  touched_ = true;
+  touch();
   if (state_ != tcp_state::closed || rst_pending_) return false;
   if (local.is_nil() || remote.is_nil() || local.fam != remote.fam || local.port == 0 ||
       remote.port == 0)
@@ -184,7 +184,7 @@ bool tcp_socket::connect(std::uint64_t now, const inet_address& local,
 }
 
 bool tcp_socket::listen(const inet_address& local) {
-  touched_ = true;
+  touch();
   if (state_ != tcp_state::closed || local.is_nil() || local.port == 0) return false;
   reset_connection_state();
   local_ = listen_local_ = local;
@@ -225,17 +225,17 @@ bool tcp_socket::may_recv() const {
 
 std::size_t tcp_socket::send(std::span<const std::uint8_t> data) {
   if (!may_send()) return 0;
-  touched_ = true;
+  touch();
   return tx_.enqueue(data);
 }
 
 std::size_t tcp_socket::recv(std::span<std::uint8_t> out) {
-  touched_ = true;  // the window may open: a window update may be due
+  touch();  // the window may open: a window update may be due
   return rx_.dequeue(out);
 }
 
 void tcp_socket::shutdown_write() {
-  touched_ = true;
+  touch();
   switch (state_) {
     case tcp_state::listen:
       close_with(tcp_socket_error::none);
@@ -260,7 +260,7 @@ void tcp_socket::shutdown_write() {
 }
 
 void tcp_socket::close() {
-  touched_ = true;
+  touch();
   app_closed_ = true;
   rx_.consume(rx_.size());
   // RFC 9293 §3.10.4 deletes a SYN-SENT TCB; with data queued we keep it and send the data
@@ -277,7 +277,7 @@ void tcp_socket::close() {
 }
 
 void tcp_socket::abort() {
-  touched_ = true;
+  touch();
   switch (state_) {
     case tcp_state::syn_received:
     case tcp_state::established:

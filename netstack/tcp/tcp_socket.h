@@ -170,6 +170,15 @@ wire::tcp_repr tcp_reset_for(const wire::tcp_repr& seg, std::size_t payload_len)
 std::uint32_t tcp_initial_seq(const siphash_key& key, const inet_address& local,
                               const inet_address& remote, std::uint64_t now_ms);
 
+// Told when a socket goes from untouched to touched (tcp_socket_set: it asks that socket again).
+class tcp_touch_hook {
+ public:
+  virtual void on_touch(std::uint32_t index) = 0;
+
+ protected:
+  ~tcp_touch_hook() = default;
+};
+
 class tcp_socket {
  public:
   tcp_socket(const tcp_config& cfg, const siphash_key& secret);
@@ -212,24 +221,29 @@ class tcp_socket {
   bool peer_closed() const { return fin_received_; }  // FIN received and reached in order
   void set_nodelay(bool on) {
     cfg_.nodelay = on;
-    touched_ = true;
+    touch();
   }
   void set_keepalive(std::uint64_t idle_ms) {
     cfg_.keepalive_idle_ms = idle_ms;
-    touched_ = true;
+    touch();
   }
   // Probe spacing and count (RFC 1122 §4.2.3.6), e.g. for a connection a listener accepted
   // with the set's default config.
   void set_keepalive_timing(std::uint64_t interval_ms, unsigned probes) {
     cfg_.keepalive_interval_ms = interval_ms;
     cfg_.keepalive_probes = probes;
-    touched_ = true;
+    touch();
   }
   // Changed since clear_touched() by a segment or an application call (connect, listen, send,
   // recv, shutdown, close, abort, options): tcp_socket_set asks a socket that is neither
   // touched nor due (poll_at) for nothing.
   bool touched() const { return touched_; }
   void clear_touched() { touched_ = false; }
+  // Who to tell when the socket is touched again (the set that owns it, and its slot).
+  void set_touch_hook(tcp_touch_hook* hook, std::uint32_t index) {
+    hook_ = hook;
+    hook_index_ = index;
+  }
   const inet_address& local() const { return local_; }
   const inet_address& remote() const { return remote_; }
   const tcp_counters& counters() const { return counters_; }
@@ -324,6 +338,13 @@ class tcp_socket {
   byte_ring rx_, tx_;
   tcp_state state_ = tcp_state::closed;
   bool touched_ = true;  // see touched()
+  tcp_touch_hook* hook_ = nullptr;
+  std::uint32_t hook_index_ = 0;
+  void touch() {
+    if (touched_) return;
+    touched_ = true;
+    if (hook_) hook_->on_touch(hook_index_);
+  }
   tcp_socket_error error_ = tcp_socket_error::none;
   inet_address local_, remote_;
   bool passive_ = false;        // opened by a SYN from the peer

@@ -28,6 +28,7 @@ tcp_socket_set::tcp_socket_set(const config& cfg) : cfg_(cfg) {
   slots_.resize(cfg.max_sockets);
   free_.reserve(cfg.max_sockets);
   live_.reserve(cfg.max_sockets);
+  active_.reserve(cfg.max_sockets);
   for (std::size_t i = cfg.max_sockets; i > 0; --i) free_.push_back(static_cast<std::uint32_t>(i - 1));
   std::size_t cap = 16;
   while (cap < 2 * cfg.max_sockets) cap *= 2;
@@ -119,26 +120,48 @@ std::optional<std::uint32_t> tcp_socket_set::alloc(const tcp_config& cfg) {
   } else {
     s->reconfigure(cfg);
   }
+  s->set_touch_hook(this, i);
   slots_[i] = slot{};
   slots_[i].used = true;
   slots_[i].live_pos = static_cast<std::uint32_t>(live_.size());
   live_.push_back(i);
+  activate(i);
   ++in_use_;
   ++counters_.sockets_opened;
   return i;
+}
+
+void tcp_socket_set::activate(std::uint32_t i) {
+  slot& m = slots_[i];
+  if (!m.used || m.active) return;
+  m.active = true;
+  m.active_pos = static_cast<std::uint32_t>(active_.size());
+  active_.push_back(i);
+}
+
+void tcp_socket_set::deactivate(std::uint32_t i) {
+  slot& m = slots_[i];
+  if (!m.active) return;
+  // Swap-remove; poll() revisits from the hole (a socket asked twice has no work).
+  const std::uint32_t pos = m.active_pos;
+  const std::uint32_t last = active_.back();
+  active_[pos] = last;
+  slots_[last].active_pos = pos;
+  active_.pop_back();
+  m.active = false;
+  if (cursor_ > pos) cursor_ = pos;
 }
 
 void tcp_socket_set::free_slot(std::uint32_t i) {
   table_erase(i);
   freed_totals_ += sockets_[i]->counters();
   sockets_[i]->reset_counters();
-  // Swap-remove from live_; poll() revisits from the hole (a socket asked twice has no work).
+  deactivate(i);
   const std::uint32_t pos = slots_[i].live_pos;
   const std::uint32_t last = live_.back();
   live_[pos] = last;
   slots_[last].live_pos = pos;
   live_.pop_back();
-  if (cursor_ > pos) cursor_ = pos;
   slots_[i] = slot{};
   free_.push_back(i);
   --in_use_;
@@ -414,23 +437,34 @@ bool tcp_socket_set::poll(std::uint64_t now, tcp_segment& out) {
     ++counters_.replies_sent;
     return true;
   }
-  while (cursor_ < live_.size()) {
-    const std::uint32_t i = live_[cursor_];
+  if (cursor_ == 0 && now >= next_quiet_deadline_) {
+    // A quiet socket's timer is due: wake the due ones, find the next deadline (a scan of the
+    // open sockets, once per earliest deadline rather than once per pass).
+    next_quiet_deadline_ = never;
+    for (const std::uint32_t i : live_) {
+      slot& m = slots_[i];
+      if (m.active) continue;
+      if (m.quiet_until <= now) activate(i);
+      else next_quiet_deadline_ = std::min(next_quiet_deadline_, m.quiet_until);
+    }
+  }
+  while (cursor_ < active_.size()) {
+    const std::uint32_t i = active_[cursor_];
     tcp_socket& s = *sockets_[i];
-    if (!s.touched() && slots_[i].quiet_until > now) {  // nothing before its next timer
-      ++cursor_;
-      continue;
-    }
-    if (s.poll(now, out)) {
-      slots_[i].quiet_until = 0;
-      return true;  // the same socket is asked again next
-    }
+    if (s.poll(now, out)) return true;  // the same socket is asked again next
     housekeeping(i);
-    // Freed: live_[cursor_] now holds another socket (or the end); ask that one next.
-    if (cursor_ < live_.size() && live_[cursor_] == i) {
-      slots_[i].quiet_until = s.poll_at();
+    // Freed: active_[cursor_] now holds another socket (or the end); ask that one next.
+    if (cursor_ < active_.size() && active_[cursor_] == i) {
+      const std::uint64_t at = s.poll_at();
+      if (at <= now) {  // still due (it may send once its peer or timer allows): keep it
+        ++cursor_;
+        continue;
+      }
+      // Quiet until its next timer or until touched.
+      slots_[i].quiet_until = at;
+      next_quiet_deadline_ = std::min(next_quiet_deadline_, at);
       s.clear_touched();
-      ++cursor_;
+      deactivate(i);  // swaps another socket into active_[cursor_]
     }
   }
   cursor_ = 0;
@@ -458,12 +492,8 @@ bool tcp_socket_set::delivering() const {
 
 std::uint64_t tcp_socket_set::poll_at() const {
   if (reply_count_) return 0;
-  std::uint64_t t = never;
-  for (const std::uint32_t i : live_) {
-    const tcp_socket& s = *sockets_[i];
-    const std::uint64_t q = slots_[i].quiet_until;
-    t = std::min(t, q != 0 && !s.touched() ? q : s.poll_at());
-  }
+  std::uint64_t t = next_quiet_deadline_;
+  for (const std::uint32_t i : active_) t = std::min(t, sockets_[i]->poll_at());
   return t;
 }
 

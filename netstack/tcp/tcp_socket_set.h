@@ -24,9 +24,11 @@
 //      poll() assumes every segment it returns is sent (a segment that is not is simply lost
 //      and retransmitted later).
 //   3. Timer: poll_at() is the earliest time poll() has work (0 = now, UINT64_MAX = never).
-//      It scans the open sockets (O(open sockets), not O(max_sockets)); so does poll(). A
-//      socket that had nothing to send is not asked again until its next timer, a segment for
-//      it or an application call that changes it: idle connections cost a comparison each.
+//      poll() and poll_at() visit only the active sockets: a socket that had nothing to send
+//      goes quiet and is not visited again until its next timer (a scan of the open sockets
+//      at the earliest quiet deadline) or until it is touched (a segment for it, an
+//      application call that changes it: tcp_socket::touched). Idle connections cost nothing
+//      per pass.
 //
 // The application side: connect(), listen()/accept(), get(handle) for the socket's calls
 // (send, recv, shutdown_write, close, abort, state), release(handle) when done (the socket
@@ -65,7 +67,7 @@ struct tcp_set_counters {
   std::uint64_t no_socket_slot = 0;   // max_sockets reached
 };
 
-class tcp_socket_set {
+class tcp_socket_set final : private tcp_touch_hook {
  public:
   struct config {
     std::size_t max_sockets = 1024;
@@ -76,6 +78,9 @@ class tcp_socket_set {
   };
 
   explicit tcp_socket_set(const config& cfg);
+  // Its sockets point back at it (tcp_touch_hook): it stays where it was made.
+  tcp_socket_set(const tcp_socket_set&) = delete;
+  tcp_socket_set& operator=(const tcp_socket_set&) = delete;
 
   // --- application ---------------------------------------------------------------------
   // Active open from `local` (port 0: an ephemeral port, RFC 6335 §6) to `remote`.
@@ -123,11 +128,11 @@ class tcp_socket_set {
     bool in_table = false;
     std::int32_t listener = -1;
     std::uint32_t live_pos = 0;  // where this slot's index sits in live_ (used slots only)
-    // Nothing for poll() to do before this time (its socket's poll_at() when poll() last
-    // found nothing; 0: ask it), unless the socket was touched since (tcp_socket::touched: a
-    // segment, or an application call that changes it). An idle connection costs poll() and
-    // poll_at() a comparison, not a plan().
+    // Quiet (not in active_): nothing for poll() to do before this time (its socket's
+    // poll_at() when poll() last found nothing), unless the socket is touched first.
     std::uint64_t quiet_until = 0;
+    bool active = false;
+    std::uint32_t active_pos = 0;  // where this slot's index sits in active_ (if active)
   };
   struct reply {
     wire::tcp_repr repr;
@@ -163,7 +168,13 @@ class tcp_socket_set {
   std::vector<std::unique_ptr<tcp_listener>> listeners_;
   std::vector<reply> replies_;
   std::size_t reply_head_ = 0, reply_count_ = 0;
-  std::size_t cursor_ = 0;  // poll()'s position in live_
+  // The sockets poll() visits: touched, new, or due (see poll()); the others are quiet.
+  std::vector<std::uint32_t> active_;
+  std::uint64_t next_quiet_deadline_ = UINT64_MAX;  // the earliest quiet_until (or earlier)
+  void on_touch(std::uint32_t i) override { activate(i); }
+  void activate(std::uint32_t i);
+  void deactivate(std::uint32_t i);
+  std::size_t cursor_ = 0;  // poll()'s position in active_
   std::uint16_t next_ephemeral_ = 0;
   tcp_set_counters counters_;
   tcp_counters freed_totals_;  // the counters of freed sockets (reset on free, for reuse)
