@@ -82,28 +82,24 @@ data_path::rx_result data_path::on_packet(std::int64_t now, socket_id local,
                                           data_path_sink& sink) {
   using kind = rx_result::kind;
   // Unread: handed over as it came (a datagram) or as reassembled (whole).
-  const rx_result unread =
-      whole ? rx_result{kind::whole, packet} : rx_result{kind::raw, {}};
+  auto hand_over = [&] {
+    if (whole) ++counters_.to_control_whole;
+    else ++counters_.to_control_raw;
+    return whole ? rx_result{kind::whole, packet} : rx_result{kind::raw, {}};
+  };
   auto v = wire::packet_view::checked(packet);
-  if (!v) return unread;
+  if (!v) return hand_over();
   const zt_address source = v->source();
   const std::uint8_t suite = v->cipher();
   const peer_route* route = dir_->find(source);
   // Cipher 0 (HELLO), ourselves, unknown senders (WHOIS), unknown suites: the control side's.
   if (route == nullptr || source == dir_->self ||
-      suite == static_cast<std::uint8_t>(wire::cipher_suite::poly1305_none) || suite > 3) {
-    if (whole) ++counters_.to_control_whole;
-    else ++counters_.to_control_raw;
-    return unread;
-  }
+      suite == static_cast<std::uint8_t>(wire::cipher_suite::poly1305_none) || suite > 3)
+    return hand_over();
   std::uint64_t trusted = 0;
   if (suite == static_cast<std::uint8_t>(wire::cipher_suite::trusted_path)) {
     trusted = dir_->trusted_path_id(from);
-    if (trusted == 0) {  // node_core counts it as a bad cipher
-      if (whole) ++counters_.to_control_whole;
-      else ++counters_.to_control_raw;
-      return unread;
-    }
+    if (trusted == 0) return hand_over();  // node_core counts it as a bad cipher
   }
   switch (wire::dearmor(packet, *route->keys, trusted)) {
     case wire::armor_result::ok: break;
@@ -112,9 +108,7 @@ data_path::rx_result data_path::on_packet(std::int64_t now, socket_id local,
       ++counters_.rx_consumed;
       return {kind::consumed, {}};
     default:
-      if (whole) ++counters_.to_control_whole;
-      else ++counters_.to_control_raw;
-      return unread;  // cannot happen after the checks above; the control side counts it
+      return hand_over();  // cannot happen after the checks above; the control side counts it
   }
   const std::uint8_t verb = v->verb_value();
   if (!is_data_verb(verb)) {

@@ -258,7 +258,6 @@ void tcp_socket_set::close_listener(tcp_listener_handle h) {
     const std::uint32_t i = live_[k];
     slot& m = slots_[i];
     if (m.listener != static_cast<std::int32_t>(h.index)) continue;
-    m.quiet_until = 0;
     sockets_[i]->abort();
     m.listener = -1;
     m.queued = m.half_open = false;
@@ -284,7 +283,6 @@ std::optional<tcp_handle> tcp_socket_set::accept(tcp_listener_handle h) {
 void tcp_socket_set::release(tcp_handle h) {
   if (h.index >= slots_.size() || !slots_[h.index].used) return;
   slots_[h.index].app_owned = false;
-  slots_[h.index].quiet_until = 0;
   tcp_socket& s = *sockets_[h.index];
   if (s.state() != tcp_state::closed) s.close();
   housekeeping(h.index);
@@ -340,7 +338,6 @@ void tcp_socket_set::process(std::uint64_t now, const inet_address& src_in,
   }
   if (t != table_.size()) {
     std::uint32_t i = table_[t];
-    slots_[i].quiet_until = 0;
     if (sockets_[i]->process(now, seg, payload, src, dst) == tcp_input::send_reset)
       queue_reply(tcp_reset_for(seg, payload.size()), dst, src);
     housekeeping(i);
