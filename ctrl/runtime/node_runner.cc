@@ -136,10 +136,7 @@ class node_runner::data_sink final : public data_path_sink {
     r_.host_->on_data_packet(now, from, p);
   }
   void send(socket_id, const wire::inet_address& to, std::span<const std::uint8_t> d) override {
-    if (r_.gso_pool_)
-      r_.batch_add(to, d);
-    else
-      r_.send_one(to, d);
+    r_.send_datagram(to, d);
   }
 
  private:
@@ -582,10 +579,7 @@ void node_runner::hand_to_shard() {
   post_shard([this, out = std::move(core_out_)](std::int64_t now) mutable {
     for (auto& d : out.datagrams) {
       if (d.ttl) ++counters_.ttl_ignored;
-      if (gso_pool_)
-        batch_add(d.to, d.bytes);
-      else
-        send_one(d.to, d.bytes);
+      send_datagram(d.to, d.bytes);
     }
     for (auto& pk : out.packets)
       if (auto v = wire::const_packet_view::checked(pk.bytes))

@@ -240,6 +240,12 @@ class node_runner {
   void run();
   // The send side of the sink: one datagram, or (udp_offload) appended to the batch being
   // built; flush_out() hands the batch over and flushes the backend.
+  void send_datagram(const wire::inet_address& to, std::span<const std::uint8_t> bytes) {
+    if (gso_pool_)
+      batch_add(to, bytes);
+    else
+      send_one(to, bytes);
+  }
   void send_one(const wire::inet_address& to, std::span<const std::uint8_t> bytes);
   void batch_add(const wire::inet_address& to, std::span<const std::uint8_t> bytes);
   void batch_close();
