@@ -107,6 +107,35 @@ bool node_link::call(std::function<void(ctrl::node_runner&, std::int64_t)> fn) {
   return wait_ran(*r, f);
 }
 
+bool node_link::call_on(unsigned shard, std::function<void(ctrl::node_runner&, std::int64_t)> fn) {
+  if (shard == 0) return call(std::move(fn));
+  auto r = get();
+  if (!r || !r->running()) return false;
+  ctrl::lane_shard* sh = r->shard_at(shard);
+  if (sh == nullptr) return false;
+  // The shard may outlive shard 0's loop (it stops after it): a waiter that gave up marks the
+  // call abandoned, and the shard then never runs fn (whose captures are the waiter's locals).
+  struct pending {
+    std::mutex mu;
+    bool abandoned = false;
+    std::promise<void> done;
+  };
+  auto p = std::make_shared<pending>();
+  auto f = p->done.get_future();
+  ctrl::node_runner* raw = r.get();
+  sh->post([raw, &fn, p](std::int64_t now) {
+    std::lock_guard lock(p->mu);
+    if (p->abandoned) return;
+    fn(*raw, now);
+    p->done.set_value();
+  });
+  if (wait_ran(*r, f)) return true;
+  std::lock_guard lock(p->mu);
+  if (f.wait_for(std::chrono::seconds(0)) == std::future_status::ready) return true;
+  p->abandoned = true;
+  return false;
+}
+
 bool node_link::call_core(std::function<void(ctrl::node_core&, std::int64_t)> fn) {
   auto r = get();
   if (!r || !r->running()) return false;
@@ -243,6 +272,9 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
       return Error(Errc::invalid_argument,
                    "NodeOptions::metrics_listen is not ADDR:PORT: " + o.metrics_listen);
   }
+  if (o.shards < 1 || o.shards > 64)
+    return Error(Errc::invalid_argument,
+                 "NodeOptions::shards must be 1..64, not " + std::to_string(o.shards));
   auto impl = std::make_unique<Impl>();
   auto sd = ctrl::state_dir::open(o.state_dir);
   if (!sd.ok()) return Error(Errc::io_error, sd.message());
@@ -259,6 +291,7 @@ Expected<std::unique_ptr<Node>> Node::start(NodeOptions o) {
   cfg.node.paths.allow_loopback = o.allow_loopback;
   cfg.udp_offload = o.udp_offload;
   cfg.max_tcp_connections = o.max_tcp_connections;
+  cfg.shards = o.shards;
   cfg.node.balanced_fragments = o.udp_offload;
   cfg.state = &*impl->state;
   cfg.controller = o.controller;
@@ -535,7 +568,7 @@ struct ping_waiter final : ctrl::stack_client {
   std::atomic<bool> done{false}, give_up{false};
   std::atomic<std::int64_t> reply_ns{0};
   ready_fd ready;
-  void on_input(ctrl::network_stack& st, std::int64_t) override {
+  void on_input(ctrl::stack_lane& st, std::int64_t) override {
     if (done.load()) return;
     while (auto r = st.iface()->take_echo_reply()) {
       if (r->ident != ident || r->seq != seq) continue;
@@ -546,7 +579,7 @@ struct ping_waiter final : ctrl::stack_client {
       ready.set();
     }
   }
-  bool on_poll(ctrl::network_stack&, std::int64_t) override {
+  bool on_poll(ctrl::stack_lane&, std::int64_t) override {
     return !done.load() && !give_up.load();
   }
 };

@@ -17,6 +17,7 @@
 #include "api/internal/node_impl.h"
 #include "api/internal/poll_access.h"
 #include "api/internal/ready_fd.h"
+#include "ctrl/runtime/flow_steer.h"
 #include "engine/buf/spsc_ring.h"
 #include "ztkit/tcp.h"
 
@@ -70,6 +71,16 @@ struct TcpStream::State final : ctrl::stack_client {
 
   std::shared_ptr<node_link> link;
   std::uint64_t nwid;
+  // The data shard the socket lives on (its network's lane there) and what wakes that shard
+  // (null for shard 0: the link's waker). Set before the stream reaches the application.
+  unsigned shard = 0;
+  std::shared_ptr<ctrl::runner_wake> shard_wake;
+  void wake() {
+    if (shard_wake)
+      shard_wake->notify();
+    else
+      link->wake();
+  }
   byte_pipe rx, tx;
   std::mutex rx_mu, tx_mu;  // application threads only
   ready_fd events, room;
@@ -108,12 +119,12 @@ struct TcpStream::State final : ctrl::stack_client {
   // application hears of what they brought once, at the end of the batch (on_poll runs before
   // the node sleeps again), not once per frame: per-frame eventfd writes were 95 % of the
   // write(2) calls of a one-stream `ztperf --local` run, each waking a reader for one segment.
-  void on_input(ctrl::network_stack& st, std::int64_t now) override {
+  void on_input(ctrl::stack_lane& st, std::int64_t now) override {
     in_input = true;
     pump(st, now);
     in_input = false;
   }
-  bool on_poll(ctrl::network_stack& st, std::int64_t now) override {
+  bool on_poll(ctrl::stack_lane& st, std::int64_t now) override {
     release_pending();
     const bool keep = pump(st, now);
     release_pending();
@@ -142,7 +153,7 @@ struct TcpStream::State final : ctrl::stack_client {
   }
 
   // Node thread: moves bytes and state between the pipes and the socket. False to detach.
-  bool pump(ctrl::network_stack& st, std::int64_t) {
+  bool pump(ctrl::stack_lane& st, std::int64_t) {
     if (detached.load(std::memory_order_relaxed)) return false;  // its handle is not ours now
     auto& set = st.iface()->tcp();
     auto& sock = set.get(handle);
@@ -236,51 +247,74 @@ struct TcpStream::State final : ctrl::stack_client {
   }
 };
 
-struct TcpListener::State final : ctrl::stack_client {
+struct TcpListener::State {
   State(std::shared_ptr<node_link> l, std::uint64_t id, std::size_t queue, const TcpOptions& o)
       : link(std::move(l)), nwid(id), accepted(std::bit_ceil(std::max<std::size_t>(queue, 2))), opts(o) {}
 
   std::shared_ptr<node_link> link;
   std::uint64_t nwid;
   buf::spsc_ring<std::shared_ptr<TcpStream::State>> accepted;
+  std::mutex push_mu;  // node side: with several data shards, each shard's lane pushes
   std::mutex mu;  // application threads only
   ready_fd ready;
   TcpOptions opts;
-  netstack::tcp_listener_handle handle;  // node thread
   SocketAddress local;
   std::atomic<bool> closed{false};
   std::atomic<std::uint64_t> dropped{0};
+  // What wakes data shards 1..n-1, where the listener also listens (written before the
+  // listener reaches the application).
+  std::vector<std::shared_ptr<ctrl::runner_wake>> shard_wakes;
+  void wake_all() {
+    link->wake();
+    for (auto& w : shard_wakes) w->notify();
+  }
 
   // Application side, `mu` held, after close: connections the node accepted but the
   // application never took are closed (gracefully) by the node's side.
   void drain() {
     std::shared_ptr<TcpStream::State> st;
-    bool any = false;
     while (accepted.try_pop(st)) {
       st->app_closed.store(true);
       st->want_close.store(true, std::memory_order_release);
-      any = true;
+      st->wake();
     }
-    if (any) link->wake();
   }
+};
 
-  void on_input(ctrl::network_stack& st, std::int64_t now) override { take(st, now); }
-  bool on_poll(ctrl::network_stack& st, std::int64_t now) override {
+namespace {
+
+// The listener's part on one data shard: a netstack listener on that shard's lane of the
+// network. A connection's SYN reaches the lane that owns its 4-tuple (flow_steer.h), so each
+// lane accepts its own share; all of them feed the one accept queue.
+struct listener_lane final : ctrl::stack_client {
+  listener_lane(std::shared_ptr<TcpListener::State> p, netstack::tcp_listener_handle h, unsigned k,
+                std::shared_ptr<ctrl::runner_wake> w)
+      : parent(std::move(p)), handle(h), shard(k), shard_wake(std::move(w)) {}
+  std::shared_ptr<TcpListener::State> parent;
+  netstack::tcp_listener_handle handle;
+  unsigned shard;
+  std::shared_ptr<ctrl::runner_wake> shard_wake;
+
+  void on_input(ctrl::stack_lane& st, std::int64_t now) override { take(st, now); }
+  bool on_poll(ctrl::stack_lane& st, std::int64_t now) override {
     auto& set = st.iface()->tcp();
-    if (closed.load(std::memory_order_acquire)) {
+    if (parent->closed.load(std::memory_order_acquire)) {
       set.close_listener(handle);
       return false;
     }
     take(st, now);
     return true;
   }
-  void take(ctrl::network_stack& st, std::int64_t now) {
-    if (closed.load(std::memory_order_acquire)) return;
+  void take(ctrl::stack_lane& st, std::int64_t now) {
+    if (parent->closed.load(std::memory_order_acquire)) return;
     auto& set = st.iface()->tcp();
+    const TcpOptions& opts = parent->opts;
     bool any = false;
     while (auto h = set.accept(handle)) {
-      auto s = std::make_shared<TcpStream::State>(link, nwid, opts);
+      auto s = std::make_shared<TcpStream::State>(parent->link, parent->nwid, opts);
       s->handle = *h;
+      s->shard = shard;
+      s->shard_wake = shard_wake;
       auto& sock = set.get(*h);
       sock.set_nodelay(opts.nodelay);
       const netstack::tcp_config want = socket_config(opts);
@@ -288,18 +322,43 @@ struct TcpListener::State final : ctrl::stack_client {
       if (opts.keepalive_idle.count() > 0)
         sock.set_keepalive(static_cast<std::uint64_t>(opts.keepalive_idle.count()));
       s->pump(st, now);  // publishes addresses and any data that came with the handshake
-      if (!accepted.try_push(std::shared_ptr<TcpStream::State>(s))) {
+      bool pushed;
+      {
+        std::lock_guard lock(parent->push_mu);
+        pushed = parent->accepted.try_push(std::shared_ptr<TcpStream::State>(s));
+      }
+      if (!pushed) {
         set.get(*h).abort();
         set.release(*h);
-        dropped.fetch_add(1, std::memory_order_relaxed);
+        parent->dropped.fetch_add(1, std::memory_order_relaxed);
         continue;
       }
       st.attach(std::move(s));
       any = true;
     }
-    if (any) ready.set();
+    if (any) parent->ready.set();
   }
 };
+
+// The lane of network `nwid` on shard `k` of the runner (on that shard's thread).
+Expected<ctrl::stack_lane*> lane_of(ctrl::node_runner& r, unsigned k, std::uint64_t nwid) {
+  if (k == 0) {
+    auto st = stack_of(r, nwid);
+    if (!st) return st.error();
+    return static_cast<ctrl::stack_lane*>(*st);
+  }
+  ctrl::lane_shard* sh = r.shard_at(k);
+  ctrl::flow_lane* l = sh != nullptr ? sh->lane(nwid) : nullptr;
+  if (l == nullptr) return Error(Errc::network_not_ready, fmt::format("network {:016x} has no config yet", nwid));
+  return static_cast<ctrl::stack_lane*>(l);
+}
+
+std::shared_ptr<ctrl::runner_wake> shard_waker(ctrl::node_runner& r, unsigned k) {
+  ctrl::lane_shard* sh = r.shard_at(k);
+  return sh != nullptr ? sh->waker() : nullptr;
+}
+
+}  // namespace
 
 // ---- TcpStream ------------------------------------------------------------------------------
 
@@ -323,33 +382,61 @@ Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAdd
     return Error(Errc::invalid_argument, "TCP buffer sizes must be 1 byte .. 64 MiB");
   auto st = std::make_shared<State>(node.impl().link, nwid, options);
   if (!st->events.valid() || !st->room.valid()) return Error(Errc::no_buffer, "no eventfd available");
+  // On shard 0: the route and our source address, and how many data shards there are.
+  const wire::inet_address dst = to_inet(remote);
+  std::optional<wire::inet_address> src;
+  unsigned shards = 1;
   Expected<void> result;
-  const bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t now) {
+  bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t) {
     auto found = stack_of(r, nwid);
     if (!found) {
       result = found.error();
       return;
     }
-    ctrl::network_stack* stack = *found;
-    auto* ifc = stack->iface();
-    const wire::inet_address dst = to_inet(remote);
-    auto src = ifc->source_for(dst);
+    src = (*found)->iface()->source_for(dst);
     if (!src) {
       result = Error(Errc::no_route, fmt::format("no route to {} on network {:016x}", remote.to_string(), nwid));
       return;
     }
-    auto h = ifc->tcp().connect(static_cast<std::uint64_t>(now), *src, dst, [&] {
-      auto c = socket_config(options);
-      c.mtu = ifc->config().mtu;
-      return c;
-    }());
+    shards = (*found)->lane_count();
+  });
+  if (!ran) return stopped_error();
+  if (!result) return result.error();
+  // Connections are spread over the shards in turn; the local port is one whose 4-tuple
+  // hashes to the chosen shard, so the peer's segments reach the same lane (flow_steer.h).
+  node_link& link = *node.impl().link;
+  const unsigned k = shards > 1 ? link.next_shard.fetch_add(1, std::memory_order_relaxed) % shards : 0;
+  ran = link.call_on(k, [&](ctrl::node_runner& r, std::int64_t now) {
+    auto found = lane_of(r, k, nwid);
+    if (!found) {
+      result = found.error();
+      return;
+    }
+    ctrl::stack_lane* lane = *found;
+    auto* ifc = lane->iface();
+    auto c = socket_config(options);
+    c.mtu = ifc->config().mtu;
+    std::optional<netstack::tcp_handle> h;
+    if (shards == 1) {
+      h = ifc->tcp().connect(static_cast<std::uint64_t>(now), *src, dst, c);
+    } else {
+      std::uint32_t cursor = link.port_cursor.fetch_add(97, std::memory_order_relaxed);
+      for (int tries = 0; tries < 64 && !h; ++tries) {
+        wire::inet_address from = *src;
+        from.port = ctrl::flow_steer::port_for_lane(from, dst, k, shards, &cursor);
+        if (from.port == 0) break;
+        h = ifc->tcp().connect(static_cast<std::uint64_t>(now), from, dst, c);
+      }
+    }
     if (!h) {
       result = Error(Errc::no_buffer, "no TCP socket or ephemeral port left");
       return;
     }
     st->handle = *h;
-    stack->attach(st);
-    stack->flush(now);  // the SYN leaves now
+    st->shard = k;
+    st->shard_wake = shard_waker(r, k);
+    lane->attach(st);
+    lane->flush(now);  // the SYN leaves now
     result = Expected<void>();
   });
   if (!ran) return stopped_error();
@@ -382,7 +469,7 @@ Expected<std::size_t> TcpStream::read(std::span<std::byte> buf,
   for (;;) {
     const std::size_t n = s_->rx.read({reinterpret_cast<std::uint8_t*>(buf.data()), buf.size()});
     if (n > 0) {
-      s_->link->wake();  // room in the pipe: the node moves more and opens the window
+      s_->wake();  // room in the pipe: the node moves more and opens the window
       return n;
     }
     if (buf.empty()) return std::size_t{0};
@@ -418,7 +505,7 @@ Expected<std::size_t> TcpStream::write(std::span<const std::byte> data,
     if (s_->detached.load() || !s_->usable()) return Error(Errc::closed, "the stream is closed");
     const std::size_t n = s_->tx.write({reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
     if (n > 0 || data.empty()) {
-      s_->link->wake();
+      s_->wake();
       return n;
     }
     if (!s_->link->get()) return stopped_error();
@@ -457,7 +544,7 @@ Expected<void> TcpStream::write_all(std::span<const std::byte> data,
 Expected<void> TcpStream::shutdown_write() {
   if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
   s_->want_shutdown.store(true, std::memory_order_release);
-  s_->link->wake();
+  s_->wake();
   return {};
 }
 
@@ -469,11 +556,11 @@ Expected<void> TcpStream::close() {
   const std::int64_t linger = s->linger_ms.load();
   if (linger == 0) {  // SO_LINGER 0: an abortive close (RST), unsent data dropped
     s->want_abort.store(true, std::memory_order_release);
-    s->link->wake();
+    s->wake();
     return {};
   }
   s->want_close.store(true, std::memory_order_release);
-  s->link->wake();
+  s->wake();
   if (linger < 0) return {};
   // Wait until the node's side has seen everything acknowledged (it detaches then) or failed.
   const auto deadline = clock_type::now() + std::chrono::milliseconds(linger);
@@ -486,7 +573,7 @@ Expected<void> TcpStream::close() {
     const int w = wait_slice(std::chrono::milliseconds(linger), deadline);
     if (w == -2) {
       s->linger_ms.store(-1, std::memory_order_release);  // deliver in the background
-      s->link->wake();
+      s->wake();
       return Error(Errc::timed_out, "close: what was written was not acknowledged within the linger time");
     }
     s->events.clear();
@@ -500,7 +587,7 @@ void TcpStream::abort() {
   s_->want_abort.store(true, std::memory_order_release);
   s_->events.set();
   s_->room.set();
-  s_->link->wake();
+  s_->wake();
 }
 
 SocketAddress TcpStream::local_address() const {
@@ -527,7 +614,7 @@ TcpStats TcpStream::stats() const {
 Expected<void> TcpStream::set_nodelay(bool on) {
   if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
   s_->want_nodelay.store(on ? 1 : 0, std::memory_order_release);
-  s_->link->wake();
+  s_->wake();
   return {};
 }
 
@@ -535,7 +622,7 @@ Expected<void> TcpStream::set_keepalive(std::chrono::milliseconds idle) {
   if (!s_ || !s_->usable()) return Error(Errc::closed, "the stream is closed");
   if (idle.count() < 0) return Error(Errc::invalid_argument, "keepalive idle time must be >= 0");
   s_->want_keepalive.store(idle.count(), std::memory_order_release);
-  s_->link->wake();
+  s_->wake();
   return {};
 }
 
@@ -593,35 +680,47 @@ Expected<TcpListener> TcpListener::listen(Node& node, std::uint64_t nwid, Socket
   if (backlog == 0 || backlog > 65536) return Error(Errc::invalid_argument, "backlog must be 1..65536");
   auto st = std::make_shared<State>(node.impl().link, nwid, backlog, accepted);
   if (!st->ready.valid()) return Error(Errc::no_buffer, "no eventfd available");
+  // On shard 0: the address check and the listener of lane 0; then one on every other data
+  // shard's lane of the network (flow_steer.h: each accepts the connections hashed to it).
+  wire::inet_address want = to_inet(local);
+  if (local.ip.is_any()) want.fam = wire::inet_address::family::nil;
+  netstack::tcp_listener_config lc;
+  lc.backlog = backlog;
+  lc.accept_queue = backlog;
+  unsigned shards = 1;
   Expected<void> result;
-  const bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t) {
-    auto found = stack_of(r, nwid);
-    if (!found) {
-      result = found.error();
-      return;
-    }
-    ctrl::network_stack* stack = *found;
-    auto* ifc = stack->iface();
-    if (!is_local(*ifc, local.ip)) {
-      result = Error(Errc::invalid_argument,
-                     fmt::format("{} is not an address of network {:016x}", local.ip.to_string(), nwid));
-      return;
-    }
-    wire::inet_address want = to_inet(local);
-    if (local.ip.is_any()) want.fam = wire::inet_address::family::nil;
-    netstack::tcp_listener_config lc;
-    lc.backlog = backlog;
-    lc.accept_queue = backlog;
-    auto h = ifc->tcp().listen(want, lc);
-    if (!h) {
-      result = Error(Errc::address_in_use, "port " + std::to_string(local.port) + " is in use (or too many listeners)");
-      return;
-    }
-    st->handle = *h;
-    st->local = local;
-    stack->attach(st);
-    result = Expected<void>();
-  });
+  bool ran = true;
+  for (unsigned k = 0; k < shards && ran && result; ++k) {
+    ran = node.impl().link->call_on(k, [&](ctrl::node_runner& r, std::int64_t) {
+      auto found = lane_of(r, k, nwid);
+      if (!found) {
+        result = found.error();
+        return;
+      }
+      auto* ifc = (*found)->iface();
+      if (k == 0) {
+        if (!is_local(*ifc, local.ip)) {
+          result = Error(Errc::invalid_argument,
+                         fmt::format("{} is not an address of network {:016x}", local.ip.to_string(), nwid));
+          return;
+        }
+        shards = r.shards();
+        for (unsigned j = 1; j < shards; ++j) st->shard_wakes.push_back(shard_waker(r, j));
+      }
+      auto h = ifc->tcp().listen(want, lc);
+      if (!h) {
+        result = Error(Errc::address_in_use, "port " + std::to_string(local.port) + " is in use (or too many listeners)");
+        return;
+      }
+      (*found)->attach(std::make_shared<listener_lane>(st, *h, k, shard_waker(r, k)));
+    });
+  }
+  if (ran && !result) {
+    // The lanes that listen already close their listeners on their next pass.
+    st->closed.store(true, std::memory_order_release);
+    st->wake_all();
+  }
+  st->local = local;
   if (!ran) return stopped_error();
   if (!result) return result.error();
   return TcpListener(std::move(st));
@@ -664,7 +763,7 @@ int TcpListener::fd() const { return s_ && !s_->closed.load() ? s_->ready.fd() :
 void TcpListener::close() {
   if (!s_ || s_->closed.exchange(true)) return;
   s_->ready.set();   // an accept() blocked in another thread wakes and fails with `closed`
-  s_->link->wake();  // the node's side stops listening on its next pass
+  s_->wake_all();  // the node's side stops listening on its next pass
   // Connections accepted by the node but not by the application are closed with the ring:
   // here, or by the accept() that holds the ring (it drains it on its way out).
   std::unique_lock lock(s_->mu, std::try_to_lock);

@@ -56,7 +56,7 @@ struct UdpSocket::State final : ctrl::stack_client {
   std::atomic<std::uint64_t> received{0}, dropped_full{0}, sent{0}, send_errors{0};
   std::array<std::uint8_t, max_udp_payload> scratch;  // node thread: one datagram
 
-  void on_input(ctrl::network_stack& st, std::int64_t) override {
+  void on_input(ctrl::stack_lane& st, std::int64_t) override {
     if (closed.load(std::memory_order_acquire)) return;
     auto& sock = st.iface()->udp().get(handle);
     bool any = false;
@@ -77,7 +77,7 @@ struct UdpSocket::State final : ctrl::stack_client {
   bool wants_pass() const override { return !tx.empty() && !closed.load(std::memory_order_relaxed); }
   bool holds_data() const override { return !tx.empty(); }
 
-  bool on_poll(ctrl::network_stack& st, std::int64_t) override {
+  bool on_poll(ctrl::stack_lane& st, std::int64_t) override {
     auto& socks = st.iface()->udp();
     if (closed.load(std::memory_order_acquire)) {
       socks.close(handle);

@@ -2,6 +2,7 @@
 // threads (network snapshots, the event queue). Shared with the socket implementations.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -30,6 +31,13 @@ struct node_link {
   // ran (control path: bind, close, controller calls). False if the node stopped first (then
   // fn never runs: safe to capture locals).
   bool call(std::function<void(ctrl::node_runner&, std::int64_t now)> fn);
+  // The same on data shard `shard` (node_runner::shard_at; 0: call()), e.g. for a socket on
+  // one of a network's flow lanes. False if the node stopped first or there is no such shard.
+  bool call_on(unsigned shard, std::function<void(ctrl::node_runner&, std::int64_t now)> fn);
+  // Spreads new connections over the data shards, and where the search for a local port that
+  // hashes to the chosen shard starts (flow_steer::port_for_lane).
+  std::atomic<std::uint32_t> next_shard{0};
+  std::atomic<std::uint32_t> port_cursor{0};
   // The same on the control thread, with the protocol core (peers, paths).
   bool call_core(std::function<void(ctrl::node_core&, std::int64_t now)> fn);
   // No lock and no system call while the node's thread is busy (ctrl::runner_wake); `waker`

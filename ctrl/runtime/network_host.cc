@@ -43,7 +43,8 @@ void network_host::join(std::int64_t now, std::uint64_t nwid) {
     if (c) {
       auto& st = stacks_[id];
       if (!st) {
-        st = std::make_unique<network_stack>(id, self_, io_, opt_.port, opt_.max_tcp_sockets);
+        st = std::make_unique<network_stack>(id, self_, io_, opt_.port, opt_.max_tcp_sockets,
+                                             opt_.lane_shards);
         st->port().set_upstreams(now_, upstreams());
       }
       st->set_config(now_, c);

@@ -42,7 +42,9 @@ struct network_host_events {
 struct network_host_options {
   state_dir* state = nullptr;  // networks.d (none if null)
   network_port::options port;
-  std::size_t max_tcp_sockets = 1024;  // per network's stack
+  std::size_t max_tcp_sockets = 1024;  // per network's stack (and per lane of it)
+  // The node's data shards 1..n-1: each network's stack puts a flow lane on each (flow_lane.h).
+  std::vector<lane_shard*> lane_shards;
 };
 
 class network_host {

@@ -17,41 +17,31 @@
 #include <vector>
 
 #include "ctrl/network/network_port.h"
+#include "ctrl/runtime/flow_lane.h"
+#include "ctrl/runtime/stack_lane.h"
 #include "engine/buf/packet_buffer.h"
 #include "netstack/iface/interface.h"
 
 namespace ztkit::ctrl {
 
-class network_stack;
-
-// An application endpoint living on the stack (an API socket): it moves data between the
-// application's queues and the interface's sockets on the runner thread.
-class stack_client {
- public:
-  virtual ~stack_client() = default;
-  // After frames reached the interface: sockets may have data.
-  virtual void on_input(network_stack& st, std::int64_t now) = 0;
-  // Every loop pass of the runner: queued application sends go into the stack. Returning
-  // false detaches the client (it closed its sockets first).
-  virtual bool on_poll(network_stack& st, std::int64_t now) = 0;
-  // Work left that the next pass can do at once (queued sends the stack had no room for):
-  // the runner then does not sleep.
-  virtual bool wants_pass() const { return false; }
-  // Data the application handed over and the stack has not taken yet (a stopping node waits
-  // for it, briefly).
-  virtual bool holds_data() const { return false; }
-};
-
 struct network_stack_counters {
   std::uint64_t mtu_changes_ignored = 0;
+  std::uint64_t lane_frames = 0;            // delivered frames routed to lanes 1..n-1
+  std::uint64_t tcp_fragments_dropped = 0;  // fragmented IPv4 TCP with n > 1 (flow_steer.h)
 };
 
-class network_stack {
+class lane_shard;
+
+// Lane 0 of the network's stack (stack_lane.h), on shard 0. With more data shards (`lanes`:
+// shards 1..n-1), it also creates the network's flow_lane on each at the first config, routes
+// every frame the port delivers (flow_steer::route_frame), wakes the shards it fed once per
+// batch, and hands what the lanes send to the port on every pass.
+class network_stack final : public stack_lane {
  public:
   network_stack(std::uint64_t nwid, zt_address self, network_io& io,
-                network_port::options opt = {}, std::size_t max_tcp_sockets = 1024);
-
-  std::uint64_t network_id() const { return port_.network_id(); }
+                network_port::options opt = {}, std::size_t max_tcp_sockets = 1024,
+                std::vector<lane_shard*> lanes = {});
+  ~network_stack() override;
 
   void set_config(std::int64_t now, std::shared_ptr<const wire::network_config> config);
   // An ICMP/ICMPv6 echo request from our stack (replies: iface()->take_echo_reply()).
@@ -71,6 +61,7 @@ class network_stack {
       return;
     }
     send_taken(now);
+    wake_fed_lanes();
     if (delivered_) after_delivery(now);
   }
   void begin_batch() { batching_ = true; }
@@ -78,6 +69,8 @@ class network_stack {
     batching_ = false;
     now_of_call_ = now;
     send_taken(now);
+    wake_fed_lanes();
+    drain_lanes(now);
     if (std::exchange(batch_delivered_, false)) after_delivery(now);
   }
   // Called (runner thread) after frames reached the interface: sockets may have data now.
@@ -85,43 +78,51 @@ class network_stack {
   void set_on_input(std::function<void(network_stack&, std::int64_t now)> fn) {
     on_input_ = std::move(fn);
   }
-  // Safe from inside a client's callback (a listener attaching an accepted stream): the new
-  // client joins after the current pass.
-  // Something written by the application is still on its way (client queues, TCP data or FINs).
+  // Something written by the application is still on its way (client queues, TCP data or
+  // FINs), on any lane (the other lanes' as of their last pass).
   bool delivering() const {
-    for (const auto& c : clients_)
-      if (c->holds_data()) return true;
-    return iface_ && iface_->tcp().delivering();
+    if (clients_hold_data() || (iface_ && iface_->tcp().delivering())) return true;
+    for (const auto& l : lanes_)
+      if (l->delivering()) return true;
+    return false;
   }
   bool wants_pass() const {
-    for (const auto& c : clients_)
-      if (c->wants_pass()) return true;
-    return !new_clients_.empty();
+    if (clients_want_pass()) return true;
+    for (const auto& l : lanes_)
+      if (l->has_out()) return true;
+    return false;
   }
-  void attach(std::shared_ptr<stack_client> c) { new_clients_.push_back(std::move(c)); }
-  // Interface timers and queued socket datagrams, then the port's timers.
+  // What the lanes sent, then interface timers and queued socket datagrams, then the port's
+  // timers.
   void poll(std::int64_t now);
   // Sends what the interface queued during a call made on it (socket sends, pings).
-  void flush(std::int64_t now);
+  void flush(std::int64_t now) override;
+  // 1 + the other data shards' lanes of this network (none before the first config).
+  unsigned lane_count() const { return static_cast<unsigned>(lane_shards_.size()) + 1; }
+  // Lane k >= 1 (shard 0 may read its counters and rings only); null before the first config.
+  const flow_lane* lane(unsigned k) const { return k - 1 < lanes_.size() ? lanes_[k - 1].get() : nullptr; }
 
   network_port& port() { return port_; }
   const network_port& port() const { return port_; }
   // Null until the first config.
-  netstack::interface* iface() { return iface_.get(); }
-  const netstack::interface* iface() const { return iface_.get(); }
+  netstack::interface* iface() override { return iface_.get(); }
+  const netstack::interface* iface() const override { return iface_.get(); }
   const network_stack_counters& counters() const { return counters_; }
 
  private:
   void take(std::span<buf::packet_buffer> frames);
+  // A frame the port delivered: into our interface, to a lane, to all of them, or dropped.
+  void deliver(std::span<const std::uint8_t> frame);
   // Frames reached the interface: the application's hook, the clients, then the stack's output.
   void after_delivery(std::int64_t now) {
     if (on_input_) on_input_(*this, now);
-    adopt_clients();
-    for (std::size_t i = 0; i < clients_.size(); ++i) clients_[i]->on_input(*this, now);
-    adopt_clients();
+    clients_input(now);
     flush(now);
   }
   void send_taken(std::int64_t now);
+  void wake_fed_lanes();
+  void drain_lanes(std::int64_t now);
+  void create_lanes(const netstack::interface_config& cfg);
 
   std::uint64_t nwid_;
   zt_address self_;
@@ -130,11 +131,9 @@ class network_stack {
   std::unique_ptr<netstack::interface> iface_;
   std::vector<buf::packet_buffer> out_;  // interface frames waiting for the port
   std::function<void(network_stack&, std::int64_t)> on_input_;
-  std::vector<std::shared_ptr<stack_client>> clients_, new_clients_;
-  void adopt_clients() {
-    for (auto& c : new_clients_) clients_.push_back(std::move(c));
-    new_clients_.clear();
-  }
+  std::vector<lane_shard*> lane_shards_;             // shards 1..n-1
+  std::vector<std::shared_ptr<flow_lane>> lanes_;    // this network's lane on each
+  std::uint64_t lanes_fed_ = 0;                      // bit k-1: lane k got frames this batch
   bool delivered_ = false;
   bool batching_ = false, batch_delivered_ = false;
   std::int64_t now_of_call_ = 0;  // for frames the port delivers inside a call

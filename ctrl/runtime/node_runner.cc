@@ -197,6 +197,8 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
                                                         node_runner_config cfg) {
   if (!self.has_private())
     return error{errc::invalid_argument, "node_runner: the identity has no private key"};
+  if (cfg.shards < 1 || cfg.shards > 64)
+    return error{errc::invalid_argument, "node_runner: shards must be 1..64"};
   std::unique_ptr<node_runner> r(new node_runner(std::move(cfg)));
   auto be = io::make_backend(r->cfg_.backend, r->pool_);
   if (!be.ok()) return error{be.code(), be.message()};
@@ -244,6 +246,12 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   network_host_options host_options;
   host_options.state = r->cfg_.state;
   host_options.max_tcp_sockets = r->cfg_.max_tcp_connections;
+  for (unsigned k = 1; k < r->cfg_.shards; ++k) {
+    auto sh = std::make_unique<lane_shard>(k, [p = r.get()] { return p->now_ms(); }, r->wake_);
+    if (!sh->valid()) return error{errc::io_error, "node_runner: no eventfd for shard " + std::to_string(k)};
+    host_options.lane_shards.push_back(sh.get());
+    r->lane_shards_.push_back(std::move(sh));
+  }
   r->host_ = std::make_unique<network_host>(r->address_, *r->hio_, r->host_events(), host_options);
   if (ctl_id) r->host_->enable_controller(std::move(*ctl_id), std::random_device{}());
   if (!cached.empty())
@@ -253,6 +261,7 @@ result<std::unique_ptr<node_runner>> node_runner::start(crypto::identity self,
   r->publish_directory(r->now_ms());  // before either thread runs: the shard starts with it
   r->thread_ = std::thread([p = r.get()] { p->run(); });
   r->control_thread_ = std::thread([p = r.get()] { p->run_control(); });
+  for (auto& sh : r->lane_shards_) sh->start();
   return r;
 }
 
@@ -271,6 +280,7 @@ void node_runner::stop() {
   request_stop();
   if (control_thread_.joinable()) control_thread_.join();
   if (thread_.joinable()) thread_.join();
+  for (auto& sh : lane_shards_) sh->stop();
   if (backend_) backend_->close();
   stopped_.store(true);
 }

@@ -57,6 +57,7 @@
 #include "ctrl/network/network_member.h"
 #include "ctrl/node/data_path.h"
 #include "ctrl/node/node_core.h"
+#include "ctrl/runtime/lane_shard.h"
 #include "ctrl/runtime/network_host.h"
 #include "ctrl/runtime/network_stack.h"
 #include "ctrl/runtime/runner_wake.h"
@@ -129,6 +130,10 @@ struct node_runner_config {
   bool udp_offload = true;
   // TCP sockets per joined network's stack (netstack::tcp_socket_set::config::max_sockets).
   std::size_t max_tcp_connections = 16384;
+  // Data shards (1..64). Shard 0 is the thread above; shards 1..n-1 (lane_shard) each run a
+  // lane of every joined network's IP stack with the TCP flows whose 4-tuple hashes to it
+  // (flow_steer.h). The socket, the data path (armor, dearmor) and the ports stay on shard 0.
+  unsigned shards = 1;
 };
 
 struct runner_counters {
@@ -216,6 +221,9 @@ class node_runner {
   void flush_data_notes(std::int64_t now) { sync_data_path(now, true); }
   // Shard thread only: receive slabs the control thread holds now (at most max_held_slabs).
   std::size_t slabs_with_core() const { return slabs_with_core_; }
+  // Data shards (node_runner_config::shards) and shard k >= 1 (null for 0 or out of range).
+  unsigned shards() const { return static_cast<unsigned>(lane_shards_.size()) + 1; }
+  lane_shard* shard_at(unsigned k) { return k >= 1 && k <= lane_shards_.size() ? lane_shards_[k - 1].get() : nullptr; }
   // Shard thread only: the data path (FRAME/EXT_FRAME in and out; see the loop in run()).
   const data_path& host_data_path() const { return *dp_; }
 
@@ -277,6 +285,8 @@ class node_runner {
   std::unique_ptr<data_path> dp_;
   std::unique_ptr<data_sink> dsink_;
   std::unique_ptr<host_io> hio_;
+  // Before host_: destroyed after it (a network's stack posts its lanes' removal to them).
+  std::vector<std::unique_ptr<lane_shard>> lane_shards_;
   std::unique_ptr<network_host> host_;
   zt_address address_;
   wire::inet_address local_;

@@ -110,6 +110,13 @@ struct NodeOptions {
   // TCP connections per joined network (open ones, TIME-WAIT included): the socket table is
   // sized once at join, about 100 bytes a slot; a socket's own state and rings only when used.
   std::size_t max_tcp_connections = 16384;
+  // Data shards, 1..64: shard 0 runs the UDP socket, armor/dearmor and the networks' virtual
+  // ports; each further shard runs its own thread with the TCP connections whose addresses and
+  // ports hash to it (new connections are spread over the shards in turn, accepted ones land
+  // where their hash says). UDP sockets and pings stay on shard 0. More shards help when the
+  // TCP/IP stack and the application's copies, not the crypto, are the bottleneck and the
+  // machine has idle cores; with 1, as before, the node runs two threads (shard and control).
+  unsigned shards = 1;
   // Accept loopback paths (1.14 never does): for demos and tests on one machine.
   bool allow_loopback = false;
   // Serve as the single root of a planet naming this node at `root_endpoint` (written to

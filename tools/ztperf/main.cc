@@ -47,7 +47,7 @@
 //     "cpu": {"client_s", "server_s", "same_process",   getrusage of each process over the test
 //             "s_per_gbit"}                              CPU seconds per Gbit of goodput (both
 //   }                                                    processes; once with same_process)
-//   "local": {"join_ms", "nodes"} is added by --local (ztkit).
+//   "local": {"join_ms", "nodes", "shards"} is added by --local (ztkit).
 #include <signal.h>
 #include <unistd.h>
 
@@ -82,6 +82,7 @@ struct Options {
   std::string state, planet, network, listen = "0.0.0.0:0";
   bool allow_loopback = false;
   bool no_offload = false;
+  int shards = 1;
   int port = 5201;
   bool port_given = false;
   int join_timeout = 60;
@@ -286,6 +287,7 @@ int run_local(const Options& o) {
         mo.planet_file = (*root)->planet_file();
         mo.allow_loopback = true;
         mo.udp_offload = !o.no_offload;
+        mo.shards = static_cast<unsigned>(o.shards);
         started[i].emplace(ztkit::Node::start(mo));
       });
     for (auto& t : th) t.join();
@@ -317,6 +319,7 @@ int run_local(const Options& o) {
     if (!l) return fail("listen: " + l.error().message);
     std::thread srv([&] { server_rc = ztperf::serve(*st, **l, true, false); });
     const json extra = {{"local", {{"join_ms", join_ms},
+                                   {"shards", o.shards},
                                    {"nodes", {{"root", (*root)->address()},
                                               {"server", m[0]->address()},
                                               {"client", m[1]->address()}}}}}};
@@ -349,6 +352,7 @@ int run_node(const Options& o) {
   no.listen = o.listen;
   no.allow_loopback = o.allow_loopback;
   no.udp_offload = !o.no_offload;
+  no.shards = static_cast<unsigned>(o.shards);
   auto node = ztkit::Node::start(no);
   if (!node) return runtime_error("cannot start the node: " + node.error().message);
   if (auto j = (*node)->join(nwid); !j) return runtime_error("join: " + j.error().message);
@@ -429,6 +433,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-offload", o.no_offload,
                "Nodes send and receive one UDP datagram per system call (no GSO/GRO, 1.14's "
                "fragment split), as zerotier-one does: the baseline for the offload");
+  auto* shards = app.add_option("--shards", o.shards,
+                                "Data shards per ztkit node (NodeOptions::shards): TCP connections "
+                                "are spread over them by their addresses and ports")
+                     ->capture_default_str()
+                     ->check(CLI::Range(1, 64));
   auto* port = app.add_option("-p,--port", o.port, "The server's TCP/UDP port")->capture_default_str()->check(CLI::Range(1, 65535));
   auto* jt = app.add_option("--join-timeout", o.join_timeout, "Seconds to wait for the network")->capture_default_str()
                  ->check(CLI::Range(1, 3600));
@@ -469,6 +478,8 @@ int main(int argc, char** argv) {
       if (network->count() == 0) throw CLI::ValidationError("--network NWID is required (except with --local or --kernel)");
     }
     if (o.udp && o.parallel > 1) throw CLI::ValidationError("-P applies to TCP only (use one UDP flow)");
+    if (shards->count() > 0 && !o.kernel.empty())
+      throw CLI::ValidationError("--shards applies to ztkit nodes, not to --kernel");
     if (o.udp && !o.length.empty() && (*parse_length(o.length) < 20 || *parse_length(o.length) > 65507))
       throw CLI::ValidationError("-l with -u must be 20 to 65507 bytes");
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,108 @@
+#include "ctrl/runtime/lane_shard.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace ztkit::ctrl {
+
+namespace {
+constexpr std::int64_t max_sleep_ms = 250;
+}
+
+lane_shard::lane_shard(unsigned index, std::function<std::int64_t()> clock,
+                       std::shared_ptr<runner_wake> home)
+    : index_(index), clock_(std::move(clock)), home_(std::move(home)),
+      efd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  wake_ = std::make_shared<runner_wake>(efd_);  // writes to its own dup of efd_
+}
+
+lane_shard::~lane_shard() {
+  stop();
+  lanes_.clear();  // clients (API sockets) let go of their lanes here, on no thread of ours
+  if (efd_ >= 0) ::close(efd_);
+}
+
+void lane_shard::start() {
+  if (thread_.joinable() || !valid()) return;
+  thread_ = std::thread([this] { run(); });
+}
+
+void lane_shard::stop() {
+  stop_.store(true);
+  if (wake_ && wake_->valid()) {
+    const std::uint64_t one = 1;
+    (void)!::write(efd_, &one, sizeof one);
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void lane_shard::post(std::function<void(std::int64_t)> fn) {
+  {
+    std::lock_guard lock(mu_);
+    commands_.push_back(std::move(fn));
+    has_commands_.store(true, std::memory_order_relaxed);
+  }
+  wake_->notify();
+}
+
+flow_lane* lane_shard::lane(std::uint64_t nwid) {
+  auto it = lanes_.find(nwid);
+  return it == lanes_.end() ? nullptr : it->second.get();
+}
+void lane_shard::add_lane(std::shared_ptr<flow_lane> l) { lanes_[l->network_id()] = std::move(l); }
+void lane_shard::remove_lane(std::uint64_t nwid) { lanes_.erase(nwid); }
+
+bool lane_shard::pass(std::int64_t now) {
+  counters_.iterations.fetch_add(1, std::memory_order_relaxed);
+  if (has_commands_.load(std::memory_order_relaxed)) {
+    std::vector<std::function<void(std::int64_t)>> cmds;
+    {
+      std::lock_guard lock(mu_);
+      cmds.swap(commands_);
+      has_commands_.store(false, std::memory_order_relaxed);
+    }
+    for (auto& fn : cmds) fn(now);
+  }
+  bool sent = false;
+  for (auto& [nwid, l] : lanes_) sent |= l->pass(now);
+  return sent;
+}
+
+std::int64_t lane_shard::next_deadline() const {
+  std::int64_t at = INT64_MAX;
+  if (has_commands_.load(std::memory_order_relaxed)) return 0;
+  for (const auto& [nwid, l] : lanes_) at = std::min(at, l->next_deadline());
+  return at;
+}
+
+void lane_shard::run() {
+  auto& w = wake_->consumer();
+  while (!stop_.load()) {
+    std::int64_t now = clock_();
+    if (pass(now)) home_->notify();
+    std::int64_t wait = std::min(next_deadline() - clock_(), max_sleep_ms);
+    if (wait <= 0) continue;
+    // Announce the sleep, then one more pass: an application that queued work before the
+    // announcement is seen here, one after it finds the flag and writes the eventfd.
+    w.prepare_sleep();
+    now = clock_();
+    if (pass(now)) home_->notify();
+    wait = std::min(next_deadline() - clock_(), max_sleep_ms);
+    if (wait <= 0 || stop_.load()) {
+      w.cancel_sleep();
+      continue;
+    }
+    counters_.sleeps.fetch_add(1, std::memory_order_relaxed);
+    pollfd p{efd_, POLLIN, 0};
+    (void)::poll(&p, 1, static_cast<int>(wait));
+    std::uint64_t v = 0;
+    (void)!::read(efd_, &v, sizeof v);
+    w.after_wake();
+  }
+}
+
+}  // namespace ztkit::ctrl
