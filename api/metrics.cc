@@ -99,16 +99,18 @@ void gather_core(ctrl::node_core& core, std::int64_t now, Metrics& m) {
 
 }
 
-// The shard thread's part: the socket, the networks (ports, IP stacks, TCP), the loop.
-void gather_shard(ctrl::node_runner& r, Metrics& m) {
-  const ctrl::runner_counters& rc = r.counters();
-  drop(m, "node", "tx_no_buffer", rc.tx_no_buffer);
+// What the networks' stacks counted, summed over networks and lanes (shards) before it goes
+// into the metrics: each shard adds its own lanes on its own thread.
+struct stack_totals {
   ctrl::network_port_counters port;
   netstack::interface_counters ip;
   netstack::tcp_set_counters tcp_set;
   netstack::tcp_counters tcp;
-  r.host().for_each_stack([&](ctrl::network_stack& st) {
-    const auto& p = st.port().counters();
+  std::uint64_t connections = 0;
+  std::uint64_t tcp_fragments_dropped = 0;  // n > 1 shards (flow_steer.h)
+  std::uint64_t lane_ring_full = 0;
+
+  void add_port(const ctrl::network_port_counters& p) {
     port.rx_no_config += p.rx_no_config;
     port.rx_parked_dropped += p.rx_parked_dropped;
     port.rx_malformed += p.rx_malformed;
@@ -116,9 +118,9 @@ void gather_shard(ctrl::node_runner& r, Metrics& m) {
     port.rx_filtered += p.rx_filtered;
     port.tx_dropped += p.tx_dropped;
     port.tx_malformed += p.tx_malformed;
-    netstack::interface* ifc = st.iface();
-    if (ifc == nullptr) return;
-    const auto& i = ifc->counters();
+  }
+  void add_interface(netstack::interface& ifc) {
+    const auto& i = ifc.counters();
     ip.rx_malformed += i.rx_malformed;
     ip.rx_bad_checksum += i.rx_bad_checksum;
     ip.rx_not_for_us += i.rx_not_for_us;
@@ -132,52 +134,71 @@ void gather_shard(ctrl::node_runner& r, Metrics& m) {
     ip.tx_no_route += i.tx_no_route;
     ip.tcp_bad_segment += i.tcp_bad_segment;
     ip.tcp_too_large += i.tcp_too_large;
-    const auto& s = ifc->tcp().counters();
+    const auto& s = ifc.tcp().counters();
     tcp_set.rx_no_socket += s.rx_no_socket;
     tcp_set.rx_dropped += s.rx_dropped;
     tcp_set.replies_dropped += s.replies_dropped;
     tcp_set.no_socket_slot += s.no_socket_slot;
     tcp_set.sockets_opened += s.sockets_opened;
-    tcp += ifc->tcp().totals();
-    m.tcp.connections += ifc->tcp().open_sockets();
+    tcp += ifc.tcp().totals();
+    connections += ifc.tcp().open_sockets();
+  }
+  void emit(Metrics& m) const {
+    drop(m, "network", "no_config", port.rx_no_config);
+    drop(m, "network", "no_certificate", port.rx_parked_dropped);
+    drop(m, "network", "malformed", port.rx_malformed);
+    drop(m, "network", "bad_ethernet_address", port.rx_bad_mac);
+    drop(m, "network", "rules", port.rx_filtered);
+    drop(m, "network", "tx_dropped", port.tx_dropped);
+    drop(m, "network", "tx_malformed", port.tx_malformed);
+    drop(m, "network", "shard_ring_full", lane_ring_full);
+    drop(m, "ip", "malformed", ip.rx_malformed);
+    drop(m, "ip", "bad_checksum", ip.rx_bad_checksum);
+    drop(m, "ip", "not_for_us", ip.rx_not_for_us);
+    drop(m, "ip", "vlan", ip.rx_vlan);
+    drop(m, "ip", "unsupported", ip.rx_unknown);
+    drop(m, "ip", "bad_source", ip.rx_bad_source);
+    drop(m, "ip", "udp_no_socket", ip.udp_no_socket);
+    drop(m, "ip", "udp_socket_full", ip.udp_socket_full);
+    drop(m, "ip", "tx_no_buffer", ip.tx_no_buffer);
+    drop(m, "ip", "tx_overflow", ip.tx_overflow);
+    drop(m, "ip", "tx_no_route", ip.tx_no_route);
+    drop(m, "ip", "tcp_bad_segment", ip.tcp_bad_segment);
+    drop(m, "ip", "tcp_too_large", ip.tcp_too_large);
+    drop(m, "ip", "tcp_fragment_sharded", tcp_fragments_dropped);
+    drop(m, "tcp", "no_socket", tcp_set.rx_no_socket);
+    drop(m, "tcp", "no_socket_unanswered", tcp_set.rx_dropped);
+    drop(m, "tcp", "reply_queue_full", tcp_set.replies_dropped);
+    drop(m, "tcp", "no_socket_slot", tcp_set.no_socket_slot);
+    drop(m, "tcp", "out_of_window", tcp.unacceptable);
+    drop(m, "tcp", "paws", tcp.paws_dropped);
+    drop(m, "tcp", "out_of_order_full", tcp.ooo_dropped);
+
+    m.tcp.connections = connections;
+    m.tcp.connections_opened = tcp_set.sockets_opened;
+    m.tcp.segments_received = tcp.segments_in;
+    m.tcp.segments_sent = tcp.segments_out;
+    m.tcp.bytes_received = tcp.bytes_in;
+    m.tcp.bytes_sent = tcp.bytes_out;
+    m.tcp.retransmits = tcp.retransmits;
+    m.tcp.fast_retransmits = tcp.fast_retransmits;
+    m.tcp.rto_timeouts = tcp.rto_expired;
+  }
+};
+
+// Shard 0's part: the socket, the networks (ports, lane 0 of each IP stack), the loop.
+void gather_shard(ctrl::node_runner& r, Metrics& m, stack_totals& t) {
+  const ctrl::runner_counters& rc = r.counters();
+  drop(m, "node", "tx_no_buffer", rc.tx_no_buffer);
+  r.host().for_each_stack([&](ctrl::network_stack& st) {
+    t.add_port(st.port().counters());
+    t.tcp_fragments_dropped += st.counters().tcp_fragments_dropped;
+    for (unsigned k = 1; k < st.lane_count(); ++k)
+      if (const ctrl::flow_lane* l = st.lane(k))
+        t.lane_ring_full += l->counters().in_ring_full.load(std::memory_order_relaxed) +
+                            l->counters().out_ring_full.load(std::memory_order_relaxed);
+    if (netstack::interface* ifc = st.iface()) t.add_interface(*ifc);
   });
-  drop(m, "network", "no_config", port.rx_no_config);
-  drop(m, "network", "no_certificate", port.rx_parked_dropped);
-  drop(m, "network", "malformed", port.rx_malformed);
-  drop(m, "network", "bad_ethernet_address", port.rx_bad_mac);
-  drop(m, "network", "rules", port.rx_filtered);
-  drop(m, "network", "tx_dropped", port.tx_dropped);
-  drop(m, "network", "tx_malformed", port.tx_malformed);
-  drop(m, "ip", "malformed", ip.rx_malformed);
-  drop(m, "ip", "bad_checksum", ip.rx_bad_checksum);
-  drop(m, "ip", "not_for_us", ip.rx_not_for_us);
-  drop(m, "ip", "vlan", ip.rx_vlan);
-  drop(m, "ip", "unsupported", ip.rx_unknown);
-  drop(m, "ip", "bad_source", ip.rx_bad_source);
-  drop(m, "ip", "udp_no_socket", ip.udp_no_socket);
-  drop(m, "ip", "udp_socket_full", ip.udp_socket_full);
-  drop(m, "ip", "tx_no_buffer", ip.tx_no_buffer);
-  drop(m, "ip", "tx_overflow", ip.tx_overflow);
-  drop(m, "ip", "tx_no_route", ip.tx_no_route);
-  drop(m, "ip", "tcp_bad_segment", ip.tcp_bad_segment);
-  drop(m, "ip", "tcp_too_large", ip.tcp_too_large);
-  drop(m, "tcp", "no_socket", tcp_set.rx_no_socket);
-  drop(m, "tcp", "no_socket_unanswered", tcp_set.rx_dropped);
-  drop(m, "tcp", "reply_queue_full", tcp_set.replies_dropped);
-  drop(m, "tcp", "no_socket_slot", tcp_set.no_socket_slot);
-  drop(m, "tcp", "out_of_window", tcp.unacceptable);
-  drop(m, "tcp", "paws", tcp.paws_dropped);
-  drop(m, "tcp", "out_of_order_full", tcp.ooo_dropped);
-
-  m.tcp.connections_opened = tcp_set.sockets_opened;
-  m.tcp.segments_received = tcp.segments_in;
-  m.tcp.segments_sent = tcp.segments_out;
-  m.tcp.bytes_received = tcp.bytes_in;
-  m.tcp.bytes_sent = tcp.bytes_out;
-  m.tcp.retransmits = tcp.retransmits;
-  m.tcp.fast_retransmits = tcp.fast_retransmits;
-  m.tcp.rto_timeouts = tcp.rto_expired;
-
   m.networks = r.host().member_count();
 
   Metrics::Shard s;
@@ -190,6 +211,37 @@ void gather_shard(ctrl::node_runner& r, Metrics& m) {
   s.data_packets_sent = dc.tx_packets;
   s.control_handoffs = dc.to_control_raw + dc.to_control_whole + dc.to_control_dearmored;
   m.shards.push_back(s);
+}
+
+// Shard k >= 1's part, on its thread: its lanes' IP stacks and its loop.
+void gather_lane_shard(ctrl::lane_shard& sh, Metrics& m, stack_totals& t) {
+  Metrics::Shard s;
+  s.index = sh.index();
+  sh.for_each_lane([&](ctrl::flow_lane& l) {
+    if (netstack::interface* ifc = l.iface()) t.add_interface(*ifc);
+    s.lane_frames_received += l.counters().frames_in.load(std::memory_order_relaxed);
+    s.lane_frames_sent += l.counters().frames_out.load(std::memory_order_relaxed);
+  });
+  const auto& c = sh.counters();
+  s.iterations = c.iterations.load(std::memory_order_relaxed);
+  s.busy_seconds = static_cast<double>(c.busy_ns.load(std::memory_order_relaxed)) / 1e9;
+  s.idle_seconds = static_cast<double>(c.idle_ns.load(std::memory_order_relaxed)) / 1e9;
+  m.shards.push_back(s);
+}
+
+// Visits shards k..n-1 in turn (each on its own thread), then answers.
+void gather_lanes_from(ctrl::node_runner* r, unsigned k, std::shared_ptr<std::promise<Metrics>> done,
+                       Metrics m, stack_totals t) {
+  ctrl::lane_shard* sh = r->shard_at(k);
+  if (sh == nullptr) {
+    t.emit(m);
+    done->set_value(std::move(m));
+    return;
+  }
+  sh->post([r, k, sh, done, m = std::move(m), t](std::int64_t) mutable {
+    gather_lane_shard(*sh, m, t);
+    gather_lanes_from(r, k + 1, done, std::move(m), t);
+  });
 }
 
 }  // namespace
@@ -221,8 +273,9 @@ Expected<Metrics> collect_metrics(const std::shared_ptr<node_link>& link,
       Metrics m;
       gather_core(core, t, m);
       raw->post_shard([raw, done, m = std::move(m)](std::int64_t) mutable {
-        gather_shard(*raw, m);
-        done->set_value(std::move(m));
+        stack_totals totals;
+        gather_shard(*raw, m, totals);
+        gather_lanes_from(raw, 1, done, std::move(m), totals);
       });
     });
   });

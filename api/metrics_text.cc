@@ -198,6 +198,16 @@ std::string to_prometheus(const Metrics& m) {
   for (const auto& s : m.shards)
     w.sample("ztkit_shard_control_handoffs_total", {"shard", std::to_string(s.index)},
              s.control_handoffs);
+  w.family("ztkit_shard_lane_frames_total", "counter",
+           "Ethernet frames of the TCP flows of shards 1..n-1 that crossed between them and shard 0 "
+           "(received: shard 0 handed them over; sent: they handed them to shard 0 to send).");
+  for (const auto& s : m.shards) {
+    if (s.index == 0) continue;
+    w.sample("ztkit_shard_lane_frames_total", {"shard", std::to_string(s.index), "direction", "received"},
+             s.lane_frames_received);
+    w.sample("ztkit_shard_lane_frames_total", {"shard", std::to_string(s.index), "direction", "sent"},
+             s.lane_frames_sent);
+  }
   return w.take();
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 
 namespace ztkit::ctrl {
@@ -79,8 +80,17 @@ std::int64_t lane_shard::next_deadline() const {
   return at;
 }
 
+namespace {
+std::uint64_t steady_ns() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+}  // namespace
+
 void lane_shard::run() {
   auto& w = wake_->consumer();
+  std::uint64_t busy_since = steady_ns();
   while (!stop_.load()) {
     std::int64_t now = clock_();
     if (pass(now)) home_->notify();
@@ -98,7 +108,13 @@ void lane_shard::run() {
     }
     counters_.sleeps.fetch_add(1, std::memory_order_relaxed);
     pollfd p{efd_, POLLIN, 0};
+    const std::uint64_t t0 = steady_ns();
+    counters_.busy_ns.store(counters_.busy_ns.load(std::memory_order_relaxed) + (t0 - busy_since),
+                            std::memory_order_relaxed);
     (void)::poll(&p, 1, static_cast<int>(wait));
+    busy_since = steady_ns();
+    counters_.idle_ns.store(counters_.idle_ns.load(std::memory_order_relaxed) + (busy_since - t0),
+                            std::memory_order_relaxed);
     std::uint64_t v = 0;
     (void)!::read(efd_, &v, sizeof v);
     w.after_wake();

@@ -24,6 +24,9 @@ namespace ztkit::ctrl {
 struct lane_shard_counters {
   std::atomic<std::uint64_t> iterations{0};
   std::atomic<std::uint64_t> sleeps{0};
+  // Loop utilisation (steady clock): ns blocked waiting and ns working, since the start.
+  std::atomic<std::uint64_t> idle_ns{0};
+  std::atomic<std::uint64_t> busy_ns{0};
 };
 
 class lane_shard {
@@ -52,6 +55,10 @@ class lane_shard {
   flow_lane* lane(std::uint64_t nwid);
   void add_lane(std::shared_ptr<flow_lane> l);
   void remove_lane(std::uint64_t nwid);
+  template <typename F>
+  void for_each_lane(F&& fn) {
+    for (auto& [nwid, l] : lanes_) fn(*l);
+  }
   const lane_shard_counters& counters() const { return counters_; }
 
  private:

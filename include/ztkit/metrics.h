@@ -90,7 +90,7 @@ struct Metrics {
   // whole ms: a loopback peer reads 0).
   Histogram peer_rtt_seconds;
 
-  // ---- The node's event loops ("shards"; today one thread: shard 0) ----
+  // ---- The node's event loops ("shards": shard 0, and 1..n-1 with NodeOptions::shards) ----
   struct Shard {
     unsigned index = 0;
     double busy_seconds = 0;  // outside the I/O wait: packets, crypto, IP stacks, timers
@@ -101,6 +101,10 @@ struct Metrics {
     std::uint64_t data_packets_received = 0;
     std::uint64_t data_packets_sent = 0;
     std::uint64_t control_handoffs = 0;
+    // Shards 1..n-1: Ethernet frames of their TCP flows that shard 0 handed them (from the
+    // networks' ports) and that they handed shard 0 to send.
+    std::uint64_t lane_frames_received = 0;
+    std::uint64_t lane_frames_sent = 0;
   };
   std::vector<Shard> shards;
 

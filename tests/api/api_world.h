@@ -29,6 +29,8 @@ struct api_world : ::testing::Test {
   std::unique_ptr<Node> root, a, b;
   std::uint64_t nwid = 0;
   member_addresses ip_a, ip_b;
+  // NodeOptions::shards of a and b (a fixture may run its members on several data shards).
+  unsigned shards_a = 1, shards_b = 1;
 
   void SetUp() override {
     using namespace std::chrono_literals;
@@ -58,6 +60,7 @@ struct api_world : ::testing::Test {
       mo.listen = "127.0.0.1:0";
       mo.planet_file = root->planet_file();
       mo.allow_loopback = true;
+      mo.shards = node == &a ? shards_a : shards_b;
       auto m = Node::start(mo);
       ASSERT_TRUE(m) << m.error().message;
       *node = std::move(*m);
