@@ -341,7 +341,7 @@ struct listener_lane final : ctrl::stack_client {
 };
 
 // The lane of network `nwid` on shard `k` of the runner (on that shard's thread).
-Expected<ctrl::stack_lane*> lane_of(ctrl::node_runner& r, unsigned k, std::uint64_t nwid) {
+Expected<ctrl::stack_lane*> lane_on_shard(ctrl::node_runner& r, unsigned k, std::uint64_t nwid) {
   if (k == 0) {
     auto st = stack_of(r, nwid);
     if (!st) return st.error();
@@ -407,7 +407,7 @@ Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAdd
   node_link& link = *node.impl().link;
   const unsigned k = shards > 1 ? link.next_shard.fetch_add(1, std::memory_order_relaxed) % shards : 0;
   ran = link.call_on(k, [&](ctrl::node_runner& r, std::int64_t now) {
-    auto found = lane_of(r, k, nwid);
+    auto found = lane_on_shard(r, k, nwid);
     if (!found) {
       result = found.error();
       return;
@@ -692,7 +692,7 @@ Expected<TcpListener> TcpListener::listen(Node& node, std::uint64_t nwid, Socket
   bool ran = true;
   for (unsigned k = 0; k < shards && ran && result; ++k) {
     ran = node.impl().link->call_on(k, [&](ctrl::node_runner& r, std::int64_t) {
-      auto found = lane_of(r, k, nwid);
+      auto found = lane_on_shard(r, k, nwid);
       if (!found) {
         result = found.error();
         return;

@@ -30,8 +30,10 @@ Runs, interleaved rep by rep so that every ratio compares figures of the same mi
     CPU is both libzt processes; libzt exposes no retransmit counter, so the longest blocked
     send() of each run is reported instead (lwIP's retransmission timeouts show up there).
     Without ZTKIT_ZEROTIER_ONE and root there is no lab, hence no libzt rows.
-Shards: a ztkit node runs one data shard (socket, data-packet crypto, IP stacks) and a control
-thread (protocol core); the netstack is not split by flow yet, so there is no 2-shard row.
+Shards: a ztkit node runs shard 0 (socket, data-packet crypto, ports, lane 0 of each IP stack)
+and a control thread (protocol core); `--shards 2` adds shard 1 with the TCP flows hashed to
+it (NodeOptions::shards). Rows: one stream with 1 and 2 shards, and two streams (-P 2) with 1
+and 2 shards (a client's connections alternate over its shards; the server's land by hash).
 Medians over the reps; `--append` adds the section to perf/RESULTS.md, else it is printed.
 Never run in CI (it takes minutes and wants a quiet machine).
 """
@@ -297,7 +299,10 @@ def main():
     elif zo:
         print("ZTKIT_ZEROTIER_ONE set but not root: no zerotier-one rows", file=sys.stderr)
 
-    cases = {"kernel": ["--kernel", "127.0.0.1"], "ztkit": [], "ztkit-no-offload": ["--no-offload"]}
+    cases = {"kernel": ["--kernel", "127.0.0.1"], "ztkit": [], "ztkit-no-offload": ["--no-offload"],
+             "ztkit-2-shards": ["--shards", "2"], "ztkit-P2": ["-P", "2"],
+             "ztkit-P2-2-shards": ["-P", "2", "--shards", "2"]}
+    no_latency = {"ztkit-P2", "ztkit-P2-2-shards"}  # -P excludes --latency; same as the 1-stream rows
     tput = {k: [] for k in cases}
     lat = {k: [] for k in cases}
     if lab:
@@ -315,7 +320,8 @@ def main():
             for name, extra in cases.items():
                 print(f"rep {rep + 1}/{a.reps}: {name}", file=sys.stderr)
                 tput[name].append(tcp_run(ztperf, extra, a.t))
-                lat[name].append(latency_run(ztperf, extra, a.latency))
+                if name not in no_latency:
+                    lat[name].append(latency_run(ztperf, extra, a.latency))
             if pingpong:
                 raw_udp.append(udp_pingpong_run(pingpong, a.latency))
             if lab:
@@ -353,10 +359,13 @@ def main():
                f"{a.latency}`{' with ZTKIT_ZEROTIER_ONE (zerotier-one 1.14.1 in the interop lab)' if lab else ''}"
                f"{f' and ZTKIT_LIBZT={libzt_dir} (libzt nodes in the lab)' if libzt else ''}; "
                f"medians of {a.reps} interleaved reps.\n")
-    out.append("| path | TCP 1 stream | vs ztkit | retransmits | CPU-s per Gbit | 64 B RR p50 | p99 | p99.9 |")
+    out.append("| path | TCP goodput | vs ztkit | retransmits | CPU-s per Gbit | 64 B RR p50 | p99 | p99.9 |")
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     labels = {"kernel": "kernel TCP, loopback (ceiling)", "ztkit": "ztkit <-> ztkit (UDP offload)",
               "ztkit-no-offload": "ztkit <-> ztkit, --no-offload",
+              "ztkit-2-shards": "ztkit <-> ztkit, 2 shards per node",
+              "ztkit-P2": "ztkit <-> ztkit, 2 streams (-P 2), 1 shard",
+              "ztkit-P2-2-shards": "ztkit <-> ztkit, 2 streams (-P 2), 2 shards per node",
               "zerotier-one": "zerotier-one <-> zerotier-one, TAP",
               "libzt": "libzt <-> libzt (lwIP), lab namespace"}
 
@@ -372,6 +381,11 @@ def main():
                    f"{fmt(med(lat[name], 'p50_us'), '.1f', ' µs')} | {fmt(med(lat[name], 'p99_us'), '.1f', ' µs')} | "
                    f"{fmt(med(lat[name], 'p999_us'), '.1f', ' µs')} |")
     out.append("")
+    p1, p2 = med(tput["ztkit-P2"], "mbps"), med(tput["ztkit-P2-2-shards"], "mbps")
+    s1, s2 = ztkit_mbps, med(tput["ztkit-2-shards"], "mbps")
+    if p1 and p2 and s1 and s2:
+        out.append(f"Shards (same reps): 2 shards / 1 shard = {s2 / s1:.2f}x on one stream, {p2 / p1:.2f}x "
+                   f"on two streams ({os.cpu_count()} CPUs for both nodes, both applications and the kernel).")
     if raw_udp:
         udp50, ztk50 = med(raw_udp, "p50_us"), med(lat["ztkit"], "p50_us")
         out.append(f"Raw UDP ping-pong over loopback, 64 B (perf/udp_pingpong, same reps): p50 {udp50:.1f} µs, "

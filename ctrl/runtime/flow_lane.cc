@@ -22,14 +22,22 @@ flow_lane::flow_lane(std::uint64_t nwid, unsigned index, const netstack::interfa
       out_(ring_slots, 14 + cfg.mtu) {}
 
 void flow_lane::send(std::span<buf::packet_buffer> frames) {
+  std::uint64_t sent = 0, full = 0;
   for (auto& f : frames) {
-    if (out_.try_push(f.bytes())) {
-      sent_ = true;
-      counters_.frames_out.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      counters_.out_ring_full.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (out_.try_push(f.bytes()))
+      ++sent;
+    else
+      ++full;
   }
+  // One atomic add per call, not per frame (this thread is their only writer).
+  if (sent != 0) {
+    sent_ = true;
+    counters_.frames_out.store(counters_.frames_out.load(std::memory_order_relaxed) + sent,
+                               std::memory_order_relaxed);
+  }
+  if (full != 0)
+    counters_.out_ring_full.store(counters_.out_ring_full.load(std::memory_order_relaxed) + full,
+                                  std::memory_order_relaxed);
 }
 
 bool flow_lane::pass(std::int64_t now) {
@@ -41,7 +49,8 @@ bool flow_lane::pass(std::int64_t now) {
     ++got;
   }
   if (got > 0) {
-    counters_.frames_in.fetch_add(got, std::memory_order_relaxed);
+    counters_.frames_in.store(counters_.frames_in.load(std::memory_order_relaxed) + got,
+                              std::memory_order_relaxed);
     clients_input(now);
   }
   clients_poll(now);

@@ -244,6 +244,19 @@ TEST(ZtPerf, IdleConnectionsAreHeldOpenDuringTheTest) {
   EXPECT_NE(k.out.find("Mbit/s goodput"), std::string::npos) << k.out;
 }
 
+TEST(ZtPerf, ShardedNodesCarryParallelStreams) {
+  REQUIRE_ZTPERF();
+  // Two data shards per node: the client's two connections go one to each of its shards.
+  const auto r = run_ztperf({"--local", "-t", "1", "-P", "2", "--shards", "2", "--json"});
+  ASSERT_EQ(r.rc, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j.at("local").at("shards"), 2);
+  const auto& streams = j.at("tcp").at("client_to_server").at("streams");
+  ASSERT_EQ(streams.size(), 2u);
+  for (const auto& s : streams) EXPECT_GT(s.at("bytes").get<std::uint64_t>(), 0u) << s.dump();
+}
+
 TEST(ZtPerf, ArgumentErrorsAreClear) {
   REQUIRE_ZTPERF();
   struct bad {
@@ -260,6 +273,9 @@ TEST(ZtPerf, ArgumentErrorsAreClear) {
       {{"--local", "-R", "--bidir"}, 2, "excludes"},
       {{"--local", "-u", "-b", "lots"}, 2, "not a bitrate"},
       {{"--local", "--idle", "-1"}, 2, "--idle"},
+      {{"--local", "--shards", "0"}, 2, "--shards"},
+      {{"--local", "--shards", "65"}, 2, "--shards"},
+      {{"--local", "--kernel", "127.0.0.1", "--shards", "2"}, 2, "--shards applies to ztkit nodes"},
       {{"--kernel", "127.0.0.1", "-c", "no.such.host"}, 1, "unknown host 'no.such.host'"},
       {{"-c", "nohost", "--state", "/tmp/ztperf-none", "--network", "0123456789abcdef"}, 1,
        "unknown host 'nohost'"},
