@@ -1,9 +1,9 @@
 // ztkit::TcpStream / TcpListener: the application side of netstack TCP sockets living on the
 // node's thread. Each stream has two SPSC byte pipes (api/internal/byte_pipe.h): the node's
-// side moves bytes between them and the TCP socket's rings in on_input (frames arrived: no
-// polling) and on_poll (each loop pass; the application wakes the node after queuing bytes or
-// freeing room). Application threads using one stream serialize per direction with a mutex the
-// node's thread never takes. Readiness: `events` (an eventfd) is up while bytes or EOF or an
+// side moves bytes between them and the TCP socket's rings when frames moved the socket (no
+// polling) and when the application queued bytes or freed room (it queues the stream in its
+// lane's inbox and wakes the node); idle streams are not visited at all. Application threads
+// using one stream serialize per direction with a mutex the node's thread never takes. Readiness: `events` (an eventfd) is up while bytes or EOF or an
 // error wait for the reader; `room` while the send pipe has space.
 #include <algorithm>
 #include <atomic>
@@ -62,7 +62,7 @@ netstack::tcp_config socket_config(const TcpOptions& o) {
 
 }  // namespace
 
-struct TcpStream::State final : ctrl::stack_client {
+struct TcpStream::State final : ctrl::stack_client, std::enable_shared_from_this<TcpStream::State> {
   State(std::shared_ptr<node_link> l, std::uint64_t id, const TcpOptions& o)
       : link(std::move(l)), nwid(id), rx(o.recv_buffer), tx(o.send_buffer),
         read_timeout_ms(o.read_timeout.count()), write_timeout_ms(o.write_timeout.count()),
@@ -71,16 +71,22 @@ struct TcpStream::State final : ctrl::stack_client {
 
   std::shared_ptr<node_link> link;
   std::uint64_t nwid;
-  // The data shard the socket lives on (its network's lane there) and what wakes that shard
-  // (null for shard 0: the link's waker). Set before the stream reaches the application.
+  // The data shard the socket lives on (its network's lane there), what wakes that shard
+  // (null for shard 0: the link's waker) and the lane's inbox. Set on the node's side before
+  // the stream reaches the application.
   unsigned shard = 0;
   std::shared_ptr<ctrl::runner_wake> shard_wake;
+  std::shared_ptr<ctrl::client_inbox> inbox;
+  // Application threads, after giving the node's side work: the lane visits this stream at its
+  // next pass (it does not visit idle streams otherwise).
   void wake() {
+    if (inbox) inbox->notify(shared_from_this());
     if (shard_wake)
       shard_wake->notify();
     else
       link->wake();
   }
+  std::int64_t tcp_socket_index() const override { return handle.index; }
   byte_pipe rx, tx;
   std::mutex rx_mu, tx_mu;  // application threads only
   ready_fd events, room;
@@ -115,39 +121,12 @@ struct TcpStream::State final : ctrl::stack_client {
     return std::chrono::milliseconds((reading ? read_timeout_ms : write_timeout_ms).load(std::memory_order_relaxed));
   }
 
-  // Frames arrive in batches (up to 64 datagrams per poll of the node's socket); the
-  // application hears of what they brought once, at the end of the batch (on_poll runs before
-  // the node sleeps again), not once per frame: per-frame eventfd writes were 95 % of the
-  // write(2) calls of a one-stream `ztperf --local` run, each waking a reader for one segment.
-  void on_input(ctrl::stack_lane& st, std::int64_t now) override {
-    in_input = true;
-    pump(st, now);
-    in_input = false;
-  }
-  bool on_poll(ctrl::stack_lane& st, std::int64_t now) override {
-    release_pending();
-    const bool keep = pump(st, now);
-    release_pending();
-    return keep;
-  }
-  bool in_input = false, events_pending = false, room_pending = false;  // node thread
-  void note_events() {
-    if (in_input)
-      events_pending = true;
-    else
-      events.set();
-  }
-  void note_room() {
-    if (in_input)
-      room_pending = true;
-    else
-      room.set();
-  }
-  void release_pending() {
-    if (events_pending) events.set();
-    if (room_pending) room.set();
-    events_pending = room_pending = false;
-  }
+  // A socket client: the lane calls on_poll only, once per batch of frames that moved its
+  // socket and once per pass in which its application asked (stack_lane.h).
+  void on_input(ctrl::stack_lane&, std::int64_t) override {}
+  bool on_poll(ctrl::stack_lane& st, std::int64_t now) override { return pump(st, now); }
+  void note_events() { events.set(); }
+  void note_room() { room.set(); }
   bool holds_data() const override {
     return !detached.load(std::memory_order_relaxed) && error.load() == 0 && tx.size() > 0;
   }
@@ -315,6 +294,7 @@ struct listener_lane final : ctrl::stack_client {
       s->handle = *h;
       s->shard = shard;
       s->shard_wake = shard_wake;
+      s->inbox = st.inbox();
       auto& sock = set.get(*h);
       sock.set_nodelay(opts.nodelay);
       const netstack::tcp_config want = socket_config(opts);
@@ -435,6 +415,7 @@ Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAdd
     st->handle = *h;
     st->shard = k;
     st->shard_wake = shard_waker(r, k);
+    st->inbox = lane->inbox();
     lane->attach(st);
     lane->flush(now);  // the SYN leaves now
     result = Expected<void>();

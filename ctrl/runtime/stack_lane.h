@@ -5,8 +5,11 @@
 // so an API socket works the same on any lane.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -15,9 +18,16 @@
 namespace ztkit::ctrl {
 
 class stack_lane;
+class client_inbox;
 
 // An application endpoint living on a lane (an API socket): it moves data between the
 // application's queues and the interface's sockets on the lane's thread.
+//
+// A client that serves one TCP socket (tcp_socket_index() >= 0: an API stream) is visited
+// only when it may have work: its socket was activated or is active
+// (tcp_socket_set::take_app_candidates), or its application asked (client_inbox::notify),
+// or it just joined. Other clients (listeners, UDP sockets) are visited on every pass. So a
+// lane's pass costs what its busy connections need, not one call per open connection.
 class stack_client {
  public:
   virtual ~stack_client() = default;
@@ -32,6 +42,40 @@ class stack_client {
   // Data the application handed over and the stack has not taken yet (a stopping node waits
   // for it, briefly).
   virtual bool holds_data() const { return false; }
+  // The slot index (tcp_handle::index) of the TCP socket this client serves; -1 if none.
+  // Fixed from attach() until on_poll returns false.
+  virtual std::int64_t tcp_socket_index() const { return -1; }
+
+ private:
+  friend class stack_lane;
+  friend class client_inbox;
+  static constexpr std::size_t detached = std::numeric_limits<std::size_t>::max();
+  std::size_t lane_pos_ = detached;  // in the lane's socket clients (lane thread)
+  std::uint64_t visited_pass_ = 0;   // lane thread
+  std::atomic<bool> queued_{false};  // in the inbox
+};
+
+// Where application threads queue the socket clients they gave work (bytes written, room made
+// by a read, close, options): the lane visits those at its next pass. A client is queued once
+// until visited (one atomic exchange per call after that); the lock is taken only to queue.
+// Shared: a stream may outlive its lane (a network left, a node stopped).
+class client_inbox {
+ public:
+  // Any thread; then wake the lane's thread.
+  void notify(std::shared_ptr<stack_client> c) {
+    if (c->queued_.exchange(true, std::memory_order_acq_rel)) return;
+    std::lock_guard lock(mu_);
+    queued_.push_back(std::move(c));
+  }
+  // The lane's thread.
+  void take(std::vector<std::shared_ptr<stack_client>>& out) {
+    std::lock_guard lock(mu_);
+    out.swap(queued_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::shared_ptr<stack_client>> queued_;
 };
 
 class stack_lane {
@@ -53,46 +97,49 @@ class stack_lane {
   // Safe from inside a client's callback (a listener attaching an accepted stream): the new
   // client joins after the current pass.
   void attach(std::shared_ptr<stack_client> c) { new_clients_.push_back(std::move(c)); }
+  // Where this lane's socket clients are queued by their applications.
+  const std::shared_ptr<client_inbox>& inbox() const { return inbox_; }
   bool clients_want_pass() const {
-    for (const auto& c : clients_)
+    for (const auto& c : other_clients_)
       if (c->wants_pass()) return true;
     return !new_clients_.empty();
   }
+  // Every client (a stopping node waits for their data; O(clients)).
   bool clients_hold_data() const {
-    for (const auto& c : clients_)
+    for (const auto& c : other_clients_)
+      if (c->holds_data()) return true;
+    for (const auto& c : socket_clients_)
       if (c->holds_data()) return true;
     return false;
   }
+  std::size_t client_count() const { return other_clients_.size() + socket_clients_.size(); }
 
  protected:
-  // Frames reached the interface: every client hears it.
-  void clients_input(std::int64_t now) {
-    adopt_clients();
-    for (std::size_t i = 0; i < clients_.size(); ++i) clients_[i]->on_input(*this, now);
-    adopt_clients();
-  }
-  // A loop pass: every client moves what its application queued; detached ones leave.
-  void clients_poll(std::int64_t now) {
-    adopt_clients();
-    for (std::size_t i = 0; i < clients_.size();) {
-      if (clients_[i]->on_poll(*this, now)) {
-        ++i;
-      } else {
-        clients_[i] = std::move(clients_.back());
-        clients_.pop_back();
-      }
-    }
-    adopt_clients();
-  }
+  // Frames reached the interface: clients hear it (socket clients only if their socket moved).
+  void clients_input(std::int64_t now) { visit(now, true); }
+  // A loop pass: clients move what their applications queued; detached ones leave.
+  void clients_poll(std::int64_t now) { visit(now, false); }
 
  private:
-  void adopt_clients() {
-    for (auto& c : new_clients_) clients_.push_back(std::move(c));
-    new_clients_.clear();
+  void visit(std::int64_t now, bool input);
+  void visit_socket_client(std::int64_t now, stack_client* c) {
+    if (c->lane_pos_ == stack_client::detached || c->visited_pass_ == pass_) return;
+    c->visited_pass_ = pass_;
+    if (!c->on_poll(*this, now)) remove_socket_client(c);
   }
+  void adopt_clients();
+  void remove_socket_client(stack_client* c);
+
   std::uint64_t nwid_;
   unsigned index_;
-  std::vector<std::shared_ptr<stack_client>> clients_, new_clients_;
+  std::shared_ptr<client_inbox> inbox_ = std::make_shared<client_inbox>();
+  std::vector<std::shared_ptr<stack_client>> other_clients_, new_clients_;
+  std::vector<std::shared_ptr<stack_client>> socket_clients_;
+  std::vector<stack_client*> by_socket_;             // socket slot index -> its client
+  std::vector<stack_client*> fresh_;                 // adopted, not yet visited
+  std::vector<std::shared_ptr<stack_client>> asked_;  // scratch: the inbox's content
+  std::vector<std::uint32_t> candidates_;            // scratch: take_app_candidates
+  std::uint64_t pass_ = 0;
 };
 
 }  // namespace ztkit::ctrl

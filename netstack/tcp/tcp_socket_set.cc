@@ -29,6 +29,7 @@ tcp_socket_set::tcp_socket_set(const config& cfg) : cfg_(cfg) {
   free_.reserve(cfg.max_sockets);
   live_.reserve(cfg.max_sockets);
   active_.reserve(cfg.max_sockets);
+  app_notices_.reserve(cfg.max_sockets);  // one entry per slot at most (app_noticed)
   for (std::size_t i = cfg.max_sockets; i > 0; --i) free_.push_back(static_cast<std::uint32_t>(i - 1));
   std::size_t cap = 16;
   while (cap < 2 * cfg.max_sockets) cap *= 2;
@@ -121,7 +122,9 @@ std::optional<std::uint32_t> tcp_socket_set::alloc(const tcp_config& cfg) {
     s->reconfigure(cfg);
   }
   s->set_touch_hook(this, i);
+  const bool noticed = slots_[i].app_noticed;  // see free_slot()
   slots_[i] = slot{};
+  slots_[i].app_noticed = noticed;
   slots_[i].used = true;
   slots_[i].live_pos = static_cast<std::uint32_t>(live_.size());
   live_.push_back(i);
@@ -134,6 +137,10 @@ std::optional<std::uint32_t> tcp_socket_set::alloc(const tcp_config& cfg) {
 void tcp_socket_set::activate(std::uint32_t i) {
   slot& m = slots_[i];
   if (!m.used || m.active) return;
+  if (!m.app_noticed) {
+    m.app_noticed = true;
+    app_notices_.push_back(i);
+  }
   m.active = true;
   m.active_pos = static_cast<std::uint32_t>(active_.size());
   active_.push_back(i);
@@ -162,7 +169,9 @@ void tcp_socket_set::free_slot(std::uint32_t i) {
   live_[pos] = last;
   slots_[last].live_pos = pos;
   live_.pop_back();
+  const bool noticed = slots_[i].app_noticed;  // its index stays in app_notices_ (once)
   slots_[i] = slot{};
+  slots_[i].app_noticed = noticed;
   free_.push_back(i);
   --in_use_;
   ++counters_.sockets_freed;
@@ -466,6 +475,15 @@ bool tcp_socket_set::poll(std::uint64_t now, tcp_segment& out) {
   }
   cursor_ = 0;
   return false;
+}
+
+void tcp_socket_set::take_app_candidates(std::vector<std::uint32_t>& out) {
+  for (const std::uint32_t i : app_notices_) {
+    slots_[i].app_noticed = false;
+    out.push_back(i);
+  }
+  app_notices_.clear();
+  out.insert(out.end(), active_.begin(), active_.end());
 }
 
 bool tcp_socket_set::delivering() const {

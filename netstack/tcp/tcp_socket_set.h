@@ -116,6 +116,13 @@ class tcp_socket_set final : private tcp_touch_hook {
   // Every connection's tcp_counters added up: the open ones and all those freed before
   // (O(open sockets); for statistics, not the data path).
   tcp_counters totals() const;
+  // For the layer above that moves data between sockets and applications (api/tcp.cc): the
+  // sockets that may have something for it since the last call, appended to `out` as slot
+  // indices (tcp_handle::index): every socket activated since then (touched by a segment or
+  // a call, due, new) and every socket still active (a busy socket is not touched again while
+  // it stays active). Quiet sockets are not listed, so idle connections cost nothing there
+  // either. An index may be listed twice, or belong to a socket freed since.
+  void take_app_candidates(std::vector<std::uint32_t>& out);
   // The socket for a 4-tuple, if any (tests, diagnostics).
   std::optional<tcp_handle> find(const inet_address& local, const inet_address& remote) const;
 
@@ -133,6 +140,7 @@ class tcp_socket_set final : private tcp_touch_hook {
     std::uint64_t quiet_until = 0;
     bool active = false;
     std::uint32_t active_pos = 0;  // where this slot's index sits in active_ (if active)
+    bool app_noticed = false;      // in app_notices_
   };
   struct reply {
     wire::tcp_repr repr;
@@ -171,6 +179,8 @@ class tcp_socket_set final : private tcp_touch_hook {
   // The sockets poll() visits: touched, new, or due (see poll()); the others are quiet.
   std::vector<std::uint32_t> active_;
   std::uint64_t next_quiet_deadline_ = UINT64_MAX;  // the earliest quiet_until (or earlier)
+  // Activated since the last take_app_candidates().
+  std::vector<std::uint32_t> app_notices_;
   void on_touch(std::uint32_t i) override { activate(i); }
   void activate(std::uint32_t i);
   void deactivate(std::uint32_t i);

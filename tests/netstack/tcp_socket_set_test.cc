@@ -4,6 +4,7 @@
 // in-memory wire that serializes every segment.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -321,6 +322,72 @@ TEST(TcpSocketSet, ManyConnectionsReuseSlots) {
     EXPECT_EQ(server.open_sockets(), 0u) << round;
     EXPECT_EQ(client.open_sockets(), 0u) << round;
   }
+}
+
+}  // namespace
+}  // namespace ztkit::netstack
+
+namespace ztkit::netstack {
+namespace {
+
+std::vector<std::uint32_t> candidates(tcp_socket_set& s) {
+  std::vector<std::uint32_t> out;
+  s.take_app_candidates(out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// What the API's streams are visited by (api/tcp.cc, ctrl/runtime/stack_lane.h): quiet
+// sockets are not listed; a segment, an application call or a due timer lists a socket again.
+TEST(TcpSocketSet, AppCandidatesListOnlySocketsThatMoved) {
+  tcp_socket_set client(set_config(1)), server(set_config(2));
+  std::uint64_t now = 1000;
+  auto l = server.listen(with_port(server_ip, 80));
+  std::vector<tcp_handle> c, a;
+  for (int i = 0; i < 3; ++i) {
+    c.push_back(*client.connect(now, client_ip, with_port(server_ip, 80)));
+    pump(client, server, now);
+    a.push_back(*server.accept(*l));
+  }
+  EXPECT_EQ(candidates(server).size(), 3u) << "new sockets are listed";
+  pump(client, server, now);
+  EXPECT_TRUE(candidates(server).empty()) << "established and quiet: nothing to look at";
+  EXPECT_TRUE(candidates(server).empty());
+  (void)candidates(client);
+  EXPECT_TRUE(candidates(client).empty());
+
+  // A segment for one connection lists that one only.
+  const std::string msg = "hello";
+  client.get(c[1]).send({reinterpret_cast<const std::uint8_t*>(msg.data()), msg.size()});
+  EXPECT_EQ(candidates(client), std::vector<std::uint32_t>{c[1].index}) << "an application call";
+  pump(client, server, now);
+  EXPECT_EQ(candidates(server), std::vector<std::uint32_t>{a[1].index});
+  EXPECT_EQ(read_all(server.get(a[1])), msg);
+  pump(client, server, now);
+  (void)candidates(server);
+  (void)candidates(client);
+  EXPECT_TRUE(candidates(server).empty());
+
+  // A due timer lists its socket: keepalive probes on connection 2 until it times out.
+  server.get(a[2]).set_keepalive_timing(100, 1);
+  server.get(a[2]).set_keepalive(200);
+  pump(client, server, now);
+  (void)candidates(server);
+  bool listed = false;
+  for (int step = 0; step < 20 && !listed; ++step) {
+    now += 100;
+    drain(server, now);  // the probes are lost: the client never answers
+    for (std::uint32_t i : candidates(server)) listed |= i == a[2].index;
+  }
+  EXPECT_TRUE(listed);
+
+  // A freed and reused slot is listed at most once, and nothing grows without a taker.
+  for (int i = 0; i < 100; ++i) {
+    server.get(a[0]).set_nodelay(i % 2 == 0);
+    drain(server, now);
+  }
+  EXPECT_LE(candidates(server).size(), 3u);
 }
 
 }  // namespace
