@@ -143,7 +143,7 @@ TEST_F(shards_world, Ipv6ServerOnTheTwoShardNodeSendsToEveryStream) {
     for (auto& t : conns) t.join();
   });
   std::vector<std::thread> clients;
-  std::vector<bool> ok(streams, false);
+  std::vector<int> ok(streams, 0);  // not vector<bool>: each thread writes its own element
   for (int i = 0; i < streams; ++i)
     clients.emplace_back([&, i] {
       auto c = TcpStream::connect(*b, nwid, {ip_a.rfc4193, 7200}, 10s);
@@ -151,11 +151,11 @@ TEST_F(shards_world, Ipv6ServerOnTheTwoShardNodeSendsToEveryStream) {
       const std::byte id{static_cast<unsigned char>(i)};
       if (!c->write_all(std::span(&id, 1), 5s)) return;
       auto got = read_n(*c, len + 1);  // reads to EOF
-      ok[i] = got && *got == payload(static_cast<std::size_t>(i), len);
+      ok[i] = got && *got == payload(static_cast<std::size_t>(i), len) ? 1 : 0;
     });
   for (auto& t : clients) t.join();
   srv.join();
-  for (int i = 0; i < streams; ++i) EXPECT_TRUE(ok[i]) << "stream " << i;
+  for (int i = 0; i < streams; ++i) EXPECT_EQ(ok[i], 1) << "stream " << i;
   auto ma = a->metrics();
   ASSERT_TRUE(ma);
   EXPECT_GT(lane_frames(*ma, 1), 0u) << "no IPv6 flow landed on a's shard 1";
