@@ -193,6 +193,8 @@ class node_core {
   // every tick (best paths move with latency and silence). Cheap when nothing changed.
   bool directory_stale() const { return directory_stale_; }
   std::shared_ptr<const peer_directory> directory(std::int64_t now);
+  // How often directory() found its snapshot stale but every route unchanged and kept it.
+  std::uint64_t directories_kept() const { return directory_kept_; }
   // What the data path noted since the last call: Peer::received for each (peer, path, hops)
   // it consumed packets from (liveness, path probes, direct path pushes), last_send of the
   // paths it sent on, and its traffic and drops in counters().
@@ -349,6 +351,7 @@ class node_core {
   packet_id_source ids_;
   bool directory_stale_ = true;
   std::uint64_t directory_version_ = 0;
+  std::uint64_t directory_kept_ = 0;  // stale, but no route changed: the snapshot stayed
   std::shared_ptr<const peer_directory> directory_;
 
   std::array<std::array<std::uint32_t, 32>, 256> expect_{};

@@ -7,8 +7,9 @@
 //
 // Built by node_core::directory() from the topology (Switch::_trySend's route choice, frozen at
 // build time). A route goes stale between builds (a path dies, a better one appears): the
-// control side rebuilds on every tick and whenever a peer or path is added or removed, so a
-// packet may take a path up to one tick (<= 500 ms) behind 1.14's per-packet choice.
+// control side looks again on every tick and whenever a peer or path is added or removed (a
+// new snapshot only if some route, key, upstream or root role changed), so a packet may take
+// a path up to one tick (<= 500 ms) behind 1.14's per-packet choice.
 #pragma once
 
 #include <cstdint>

@@ -576,6 +576,7 @@ void node_runner::sync_data_path(std::int64_t now, bool force_notes) {
 void node_runner::publish_directory(std::int64_t now) {
   if (!core_->directory_stale()) return;
   auto d = core_->directory(now);
+  if (d->version == published_version_.load(std::memory_order_relaxed)) return;  // kept
   {
     std::lock_guard lock(dir_mu_);
     published_ = d;

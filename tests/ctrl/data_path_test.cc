@@ -288,6 +288,27 @@ TEST(DataPathWithCore, CoreReadsDataPathFramesAndNotesKeepThePeerAlive) {
   ASSERT_EQ(probes.size(), 1u);
   EXPECT_EQ(probes[0].to, a_at);
   EXPECT_EQ(open_packet(b, a, probes[0].bytes).header.verb, static_cast<std::uint8_t>(verb::hello));
+
+  dir = core.directory(50);
+  // A tick marks it stale (routes follow paths); one that moved no route keeps the snapshot,
+  // so the shard has nothing to adopt.
+  core.on_tick(51);
+  core_sink.take();
+  EXPECT_TRUE(core.directory_stale());
+  const auto kept = core.directories_kept();
+  EXPECT_EQ(core.directory(51), dir);
+  EXPECT_EQ(core.directories_kept(), kept + 1);
+  // A new peer is a new snapshot.
+  auto c = load_identity("ctl");
+  cached_peer cc;
+  cc.identity = public_only(c);
+  cc.protocol_version = 12;
+  ASSERT_EQ(core.add_cached_peers(52, std::span<const cached_peer>(&cc, 1)), 1u);
+  core_sink.take();
+  auto dir2 = core.directory(52);
+  EXPECT_NE(dir2, dir);
+  EXPECT_GT(dir2->version, dir->version);
+  EXPECT_NE(dir2->find(c.address()), nullptr);
 }
 
 #ifdef ZTKIT_HAVE_CAPTURE
