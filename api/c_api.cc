@@ -174,6 +174,8 @@ int ztk_node_start(const ztk_node_options* o, ztk_node** out) {
   if (o->planet_file) no.planet_file = o->planet_file;
   if (o->listen) no.listen = o->listen;
   no.allow_loopback = o->allow_loopback != 0;
+  if (o->shards < 0) return EINVAL;
+  no.shards = o->shards == 0 ? 1u : static_cast<unsigned>(o->shards);
   auto n = Node::start(std::move(no));
   if (!n) return to_errno(n.error());
   *out = new ztk_node{std::move(*n)};

@@ -34,6 +34,7 @@ typedef struct ztk_node_options {
   const char* planet_file;  /* NULL: the state folder's planet, else the built-in Earth */
   const char* listen;       /* "ADDR:PORT"; NULL: "0.0.0.0:9993" */
   int allow_loopback;       /* demos and tests on one machine */
+  int shards;               /* data shards, 1..64 (NodeOptions::shards); 0: 1 */
 } ztk_node_options;
 
 void ztk_node_options_init(ztk_node_options* o);

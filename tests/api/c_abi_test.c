@@ -27,13 +27,14 @@ static int failures = 0;
     }                                                                          \
   } while (0)
 
-static ztk_node* start(const char* dir, const char* planet) {
+static ztk_node* start(const char* dir, const char* planet, int shards) {
   ztk_node_options o;
   ztk_node_options_init(&o);
   o.state_dir = dir;
   o.planet_file = planet;
   o.listen = "127.0.0.1:0";
   o.allow_loopback = 1;
+  o.shards = shards;
   ztk_node* n = NULL;
   int r = ztk_node_start(&o, &n);
   if (r != 0) {
@@ -53,8 +54,17 @@ int main(int argc, char** argv) {
   char da[512], db[512];
   snprintf(da, sizeof da, "%s-a", argv[3]);
   snprintf(db, sizeof db, "%s-b", argv[3]);
-  ztk_node* a = start(da, planet);
-  ztk_node* b = start(db, planet);
+  {
+    ztk_node_options o;
+    ztk_node_options_init(&o);
+    o.state_dir = da;
+    o.shards = 65;
+    ztk_node* bad = NULL;
+    CHECK(ztk_node_start(&o, &bad) == EINVAL && bad == NULL);
+  }
+  /* b runs two data shards: its TCP connections are spread over them (api.md). */
+  ztk_node* a = start(da, planet, 0);
+  ztk_node* b = start(db, planet, 2);
   /* The harness authorizes by address: print them and wait for the go (a line on stdin). */
   printf("%010llx %010llx\n", (unsigned long long)ztk_node_address(a),
          (unsigned long long)ztk_node_address(b));
