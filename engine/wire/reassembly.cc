@@ -29,6 +29,12 @@ reassembly_table::reassembly_table(reassembly_config config) : config_(config) {
   slots_.resize(config_.max_entries);
   storage_.resize(config_.max_entries * fragment_max_packet_length);
   output_.resize(fragment_max_packet_length);
+  free_stack_.reserve(config_.max_entries);
+  done_fifo_.resize(config_.max_entries);
+  for (std::size_t i = config_.max_entries; i > 0; --i) {  // slot 0 on top
+    free_stack_.push_back(static_cast<std::uint32_t>(i - 1));
+    slots_[i - 1].in_free_stack = true;
+  }
 }
 
 std::size_t reassembly_table::memory_bytes() const {
@@ -48,11 +54,47 @@ std::size_t reassembly_table::active_entries_for(std::uint64_t source) const {
 }
 
 void reassembly_table::release(slot& s, bool count_expired) {
-  if (count_expired && s.state == slot_state::open) ++counters_.expired;
+  if (s.state == slot_state::open) {
+    --open_count_;
+    if (count_expired) ++counters_.expired;
+  }
   s.state = slot_state::free;
   s.have = 0;
   s.total = 0;
   s.used = 0;
+  if (!s.in_free_stack) {
+    s.in_free_stack = true;
+    free_stack_.push_back(static_cast<std::uint32_t>(&s - slots_.data()));
+  }
+}
+
+void reassembly_table::mark_done(slot& s) {
+  --open_count_;
+  s.state = slot_state::done;
+  if (!s.in_done_fifo) {
+    s.in_done_fifo = true;
+    done_fifo_[(done_head_ + done_count_) % done_fifo_.size()] =
+        static_cast<std::uint32_t>(&s - slots_.data());
+    ++done_count_;
+  }
+}
+
+reassembly_table::slot* reassembly_table::claim_fast() {
+  if (open_count_ >= config_.max_entries_per_source) return nullptr;  // a source may be at its cap
+  while (!free_stack_.empty()) {
+    slot& s = slots_[free_stack_.back()];
+    free_stack_.pop_back();
+    s.in_free_stack = false;
+    if (s.state == slot_state::free) return &s;
+  }
+  while (done_count_ > 0) {
+    slot& s = slots_[done_fifo_[done_head_]];
+    done_head_ = (done_head_ + 1) % done_fifo_.size();
+    --done_count_;
+    s.in_done_fifo = false;
+    if (s.state == slot_state::done) return &s;
+  }
+  return nullptr;
 }
 
 void reassembly_table::expire(std::int64_t now) {
@@ -76,6 +118,17 @@ reassembly_table::slot* reassembly_table::find(std::uint64_t source, std::uint64
 
 reassembly_table::slot* reassembly_table::claim(std::uint64_t source, std::uint64_t id,
                                                 std::int64_t now) {
+  if (slot* fast = claim_fast()) {
+    fast->have = 0;  // a tombstone is forgotten
+    fast->total = 0;
+    fast->used = 0;
+    fast->state = slot_state::open;
+    ++open_count_;
+    fast->source = source;
+    fast->id = id;
+    fast->created = now;
+    return fast;
+  }
   // One pass: release expired slots, and note a free slot, the oldest tombstone, the oldest
   // open entry of this source (and how many it has), and the oldest open entry overall.
   slot* free_slot = nullptr;
@@ -114,6 +167,7 @@ reassembly_table::slot* reassembly_table::claim(std::uint64_t source, std::uint6
   if (chosen->state == slot_state::open) ++counters_.evicted;
   release(*chosen, false);
   chosen->state = slot_state::open;
+  ++open_count_;
   chosen->source = source;
   chosen->id = id;
   chosen->created = now;
@@ -163,7 +217,7 @@ reassembly_outcome reassembly_table::store(slot& s, unsigned number,
   ++counters_.completed;
   // Keep a tombstone so that replayed pieces of this packet are recognised as duplicates. Its
   // storage stays intact until the slot is claimed again, which only a later call can do.
-  s.state = slot_state::done;
+  mark_done(s);
   return {reassembly_status::complete, packet, s.have};
 }
 

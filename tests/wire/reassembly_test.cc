@@ -326,6 +326,33 @@ TEST(Reassembly, CompletedPacketIsRememberedAsDuplicate) {
   EXPECT_EQ(t.counters().completed, 2u);
 }
 
+// A bulk stream fills the table with tombstones; each new packet then forgets the oldest one
+// (and only that one), whichever way claim() picks its slot.
+TEST(Reassembly, TombstonesAreForgottenOldestFirst) {
+  reassembly_table t(reassembly_config{.max_entries = 8, .max_entries_per_source = 4});
+  std::vector<split_packet_t> p;
+  for (std::uint64_t id = 1; id <= 12; ++id) {
+    p.push_back(make_split(3000, 1432, id));
+    for (auto& d : p.back().datagrams) (void)t.on_datagram(1, d, static_cast<std::int64_t>(id));
+  }
+  ASSERT_EQ(t.counters().completed, 12u);
+  EXPECT_EQ(t.counters().evicted, 0u);
+  EXPECT_EQ(t.active_entries(), 0u);
+  // Packets 5..12 still have their tombstones; 1..4 were forgotten to make room.
+  for (std::uint64_t id = 5; id <= 12; ++id)
+    EXPECT_EQ(t.on_datagram(1, p[id - 1].datagrams[1], 20).status, reassembly_status::duplicate) << id;
+  EXPECT_EQ(t.on_datagram(1, p[0].datagrams[1], 20).status, reassembly_status::incomplete);
+  // Open entries of one source up to its cap, then a fifth evicts that source's oldest.
+  for (std::uint64_t id = 100; id < 103; ++id)
+    EXPECT_EQ(t.on_datagram(2, raw_fragment(id, 3, 1, 10), 30).status, reassembly_status::incomplete);
+  EXPECT_EQ(t.active_entries(), 4u);  // with packet 1's piece above
+  EXPECT_EQ(t.on_datagram(2, raw_fragment(103, 3, 1, 10), 31).status, reassembly_status::incomplete);
+  EXPECT_EQ(t.counters().evicted, 0u);
+  EXPECT_EQ(t.on_datagram(2, raw_fragment(104, 3, 1, 10), 32).status, reassembly_status::incomplete);
+  EXPECT_EQ(t.counters().evicted, 1u);
+  EXPECT_EQ(t.active_entries_for(2), 4u);
+}
+
 TEST(Reassembly, PerSourceBoundEvictsOldestOfThatSource) {
   reassembly_table t(reassembly_config{.max_entries = 64, .max_entries_per_source = 16});
   // Another source's packet, started first (so it is the oldest overall).
