@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "engine/wire/compress.h"
 
@@ -18,14 +19,25 @@ std::uint64_t splitmix(std::uint64_t& x) {
 }
 }  // namespace
 
+namespace {
+std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+}  // namespace
+
+// Word-wise: this runs for every fragmented datagram (the reassembly table's source key); the
+// byte-wise FNV it replaced was 0.8% of a bulk stream's cycles.
 std::uint64_t endpoint_key(socket_id local, const wire::inet_address& a) {
-  std::uint64_t h = 1469598103934665603ULL ^ static_cast<std::uint64_t>(local);
-  auto mix = [&](std::uint8_t b) { h = (h ^ b) * 1099511628211ULL; };
-  mix(static_cast<std::uint8_t>(a.fam));
-  for (auto b : a.ip) mix(b);
-  mix(static_cast<std::uint8_t>(a.port >> 8));
-  mix(static_cast<std::uint8_t>(a.port));
-  return h;
+  std::uint64_t lo = 0, hi = 0;
+  std::memcpy(&lo, a.ip.data(), 8);
+  std::memcpy(&hi, a.ip.data() + 8, 8);
+  const std::uint64_t tag = static_cast<std::uint64_t>(local) << 24 |
+                            static_cast<std::uint64_t>(a.fam) << 16 | a.port;
+  return mix64(tag ^ mix64(lo ^ mix64(hi + 0x9e3779b97f4a7c15ULL)));
 }
 
 void write_header(std::vector<std::uint8_t>& out, std::uint64_t id, zt_address dest,

@@ -36,7 +36,7 @@ frame_route route_frame(std::span<const std::uint8_t> frame, unsigned lanes);
 
 // A local port in the ephemeral range (RFC 6335 §6: 49152-65535) for a connection from
 // `local` (its port ignored) to `remote` whose flow hashes to `lane`, starting the search at
-// `*cursor` (advanced past the port returned; callers keep one cursor per network). Returns 0
+// `*cursor` (advanced past the port returned; the API keeps one cursor per node). Returns 0
 // if no port of the range hashes there (cannot happen for lanes <= 64 in practice).
 std::uint16_t port_for_lane(wire::inet_address local, const wire::inet_address& remote,
                             unsigned lane, unsigned lanes, std::uint32_t* cursor);
