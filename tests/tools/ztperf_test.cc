@@ -274,6 +274,7 @@ TEST(ZtPerf, ArgumentErrorsAreClear) {
       {{"--local", "-u", "-b", "lots"}, 2, "not a bitrate"},
       {{"--local", "--idle", "-1"}, 2, "--idle"},
       {{"--local", "--shards", "0"}, 2, "--shards"},
+      {{"--local", "--backend", "dpdk"}, 2, "--backend"},
       {{"--local", "--shards", "65"}, 2, "--shards"},
       {{"--local", "--kernel", "127.0.0.1", "--shards", "2"}, 2, "--shards applies to ztkit nodes"},
       {{"--kernel", "127.0.0.1", "-c", "no.such.host"}, 1, "unknown host 'no.such.host'"},

@@ -83,6 +83,7 @@ struct Options {
   bool allow_loopback = false;
   bool no_offload = false;
   int shards = 1;
+  std::string backend = "auto";
   int port = 5201;
   bool port_given = false;
   int join_timeout = 60;
@@ -95,6 +96,12 @@ struct Options {
   int idle = 0;
   bool json = false;
 };
+
+ztkit::NodeOptions::Backend backend_of(const std::string& name) {
+  if (name == "io_uring") return ztkit::NodeOptions::Backend::io_uring;
+  if (name == "epoll") return ztkit::NodeOptions::Backend::epoll;
+  return ztkit::NodeOptions::Backend::automatic;
+}
 
 int runtime_error(const std::string& msg) {
   std::fflush(stdout);
@@ -288,6 +295,7 @@ int run_local(const Options& o) {
         mo.allow_loopback = true;
         mo.udp_offload = !o.no_offload;
         mo.shards = static_cast<unsigned>(o.shards);
+        mo.backend = backend_of(o.backend);
         started[i].emplace(ztkit::Node::start(mo));
       });
     for (auto& t : th) t.join();
@@ -353,6 +361,7 @@ int run_node(const Options& o) {
   no.allow_loopback = o.allow_loopback;
   no.udp_offload = !o.no_offload;
   no.shards = static_cast<unsigned>(o.shards);
+  no.backend = backend_of(o.backend);
   auto node = ztkit::Node::start(no);
   if (!node) return runtime_error("cannot start the node: " + node.error().message);
   if (auto j = (*node)->join(nwid); !j) return runtime_error("join: " + j.error().message);
@@ -438,6 +447,9 @@ int main(int argc, char** argv) {
                                 "are spread over them by their addresses and ports")
                      ->capture_default_str()
                      ->check(CLI::Range(1, 64));
+  app.add_option("--backend", o.backend, "The ztkit nodes' I/O backend (NodeOptions::backend)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "io_uring", "epoll"}));
   auto* port = app.add_option("-p,--port", o.port, "The server's TCP/UDP port")->capture_default_str()->check(CLI::Range(1, 65535));
   auto* jt = app.add_option("--join-timeout", o.join_timeout, "Seconds to wait for the network")->capture_default_str()
                  ->check(CLI::Range(1, 3600));
