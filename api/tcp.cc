@@ -76,11 +76,11 @@ struct TcpStream::State final : ctrl::stack_client, std::enable_shared_from_this
   // the stream reaches the application.
   unsigned shard = 0;
   std::shared_ptr<ctrl::runner_wake> shard_wake;
-  std::shared_ptr<ctrl::client_inbox> inbox;
+  std::weak_ptr<ctrl::client_inbox> inbox;
   // Application threads, after giving the node's side work: the lane visits this stream at its
   // next pass (it does not visit idle streams otherwise).
   void wake() {
-    if (inbox) inbox->notify(shared_from_this());
+    ctrl::client_inbox::notify(inbox, *this, [this] { return shared_from_this(); });
     if (shard_wake)
       shard_wake->notify();
     else

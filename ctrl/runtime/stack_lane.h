@@ -58,15 +58,23 @@ class stack_client {
 // Where application threads queue the socket clients they gave work (bytes written, room made
 // by a read, close, options): the lane visits those at its next pass. A client is queued once
 // until visited (one atomic exchange per call after that); the lock is taken only to queue.
-// Shared: a stream may outlive its lane (a network left, a node stopped).
+// Clients hold their lane's inbox weakly: the inbox holds queued clients strongly, and a lane
+// that is gone (network left, node stopped) must not keep them alive through it.
 class client_inbox {
  public:
-  // Any thread; then wake the lane's thread.
-  void notify(std::shared_ptr<stack_client> c) {
-    if (c->queued_.exchange(true, std::memory_order_acq_rel)) return;
-    std::lock_guard lock(mu_);
-    queued_.push_back(std::move(c));
-    any_.store(true, std::memory_order_release);
+  // Any thread; then wake the lane's thread. `share` makes the owning pointer to `c` (called
+  // only when c is not queued yet).
+  template <typename Share>
+  static void notify(const std::weak_ptr<client_inbox>& where, stack_client& c, Share&& share) {
+    if (c.queued_.exchange(true, std::memory_order_acq_rel)) return;
+    const std::shared_ptr<client_inbox> in = where.lock();
+    if (!in) {  // not on a lane yet, or the lane is gone
+      c.queued_.store(false, std::memory_order_release);
+      return;
+    }
+    std::lock_guard lock(in->mu_);
+    in->queued_.push_back(share());
+    in->any_.store(true, std::memory_order_release);
   }
   // The lane's thread (no lock while nothing is queued: it looks twice per pass).
   void take(std::vector<std::shared_ptr<stack_client>>& out) {
