@@ -116,6 +116,7 @@ struct NodeOptions {
   // where their hash says). UDP sockets and pings stay on shard 0. More shards help when the
   // TCP/IP stack and the application's copies, not the crypto, are the bottleneck and the
   // machine has idle cores; with 1, as before, the node runs two threads (shard and control).
+  // max_tcp_connections applies to each shard's share of a network (its socket table).
   unsigned shards = 1;
   // Accept loopback paths (1.14 never does): for demos and tests on one machine.
   bool allow_loopback = false;
