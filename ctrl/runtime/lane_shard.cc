@@ -1,9 +1,5 @@
 #include "ctrl/runtime/lane_shard.h"
 
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <climits>
@@ -17,14 +13,11 @@ constexpr std::int64_t max_sleep_ms = 250;
 lane_shard::lane_shard(unsigned index, std::function<std::int64_t()> clock,
                        std::shared_ptr<runner_wake> home)
     : index_(index), clock_(std::move(clock)), home_(std::move(home)),
-      efd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-  wake_ = std::make_shared<runner_wake>(efd_);  // writes to its own dup of efd_
-}
+      wake_(std::make_shared<runner_wake>()) {}
 
 lane_shard::~lane_shard() {
   stop();
   lanes_.clear();  // clients (API sockets) let go of their lanes here, on no thread of ours
-  if (efd_ >= 0) ::close(efd_);
 }
 
 void lane_shard::start() {
@@ -34,10 +27,7 @@ void lane_shard::start() {
 
 void lane_shard::stop() {
   stop_.store(true);
-  if (wake_ && wake_->valid()) {
-    const std::uint64_t one = 1;
-    (void)!::write(efd_, &one, sizeof one);
-  }
+  wake_->notify();  // the loop looks at stop_ after announcing a sleep (runner_wake's protocol)
   if (thread_.joinable()) thread_.join();
 }
 
@@ -107,16 +97,13 @@ void lane_shard::run() {
       continue;
     }
     counters_.sleeps.fetch_add(1, std::memory_order_relaxed);
-    pollfd p{efd_, POLLIN, 0};
     const std::uint64_t t0 = steady_ns();
     counters_.busy_ns.store(counters_.busy_ns.load(std::memory_order_relaxed) + (t0 - busy_since),
                             std::memory_order_relaxed);
-    (void)::poll(&p, 1, static_cast<int>(wait));
+    w.block(static_cast<int>(wait));
     busy_since = steady_ns();
     counters_.idle_ns.store(counters_.idle_ns.load(std::memory_order_relaxed) + (busy_since - t0),
                             std::memory_order_relaxed);
-    std::uint64_t v = 0;
-    (void)!::read(efd_, &v, sizeof v);
     w.after_wake();
   }
 }

@@ -39,7 +39,7 @@ class lane_shard {
   lane_shard& operator=(const lane_shard&) = delete;
 
   // False if no eventfd could be had (then the node cannot run this shard).
-  bool valid() const { return wake_ && wake_->valid(); }
+  bool valid() const { return wake_->valid(); }
   void start();
   void stop();  // idempotent; lanes and their clients are dropped with the object
 
@@ -70,8 +70,7 @@ class lane_shard {
   unsigned index_;
   std::function<std::int64_t()> clock_;
   std::shared_ptr<runner_wake> home_;
-  int efd_ = -1;
-  std::shared_ptr<runner_wake> wake_;
+  std::shared_ptr<runner_wake> wake_;  // its own eventfd: this loop blocks on it
   std::mutex mu_;
   std::vector<std::function<void(std::int64_t)>> commands_;
   std::atomic<bool> has_commands_{false};

@@ -28,13 +28,16 @@ class runner_wake {
         fd_(backend_wake_fd >= 0 ? ::dup(backend_wake_fd) : -1) {
     w_.set_notifier(&runner_wake::fire, this);
   }
+  // A consumer with no backend: it blocks on this object's own eventfd (consumer().block(),
+  // then consumer().after_wake(), which reads it). A lane_shard's loop.
+  runner_wake() : w_(buf::wakeup::fences::symmetric), fd_(-1), own_(true) {}
   ~runner_wake() {
     if (fd_ >= 0) ::close(fd_);
   }
   runner_wake(const runner_wake&) = delete;
   runner_wake& operator=(const runner_wake&) = delete;
 
-  bool valid() const { return fd_ >= 0; }
+  bool valid() const { return own_ ? w_.valid() : fd_ >= 0; }
   // Producers (any thread), after publishing work the runner's pass picks up.
   void notify() { w_.notify(); }
   // The runner thread.
@@ -48,6 +51,7 @@ class runner_wake {
   }
   buf::wakeup w_;
   int fd_;
+  bool own_ = false;
 };
 
 }  // namespace ztkit::ctrl
