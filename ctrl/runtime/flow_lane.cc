@@ -5,18 +5,9 @@
 
 namespace ztkit::ctrl {
 
-namespace {
-
-constexpr std::size_t headroom = 64;
-
-std::size_t slab_for(std::size_t mtu) { return (headroom + 14 + mtu + 1023) / 1024 * 1024; }
-
-}  // namespace
-
 flow_lane::flow_lane(std::uint64_t nwid, unsigned index, const netstack::interface_config& cfg)
     : stack_lane(nwid, index),
-      pool_(std::make_unique<buf::buffer_pool>(buf::buffer_pool::config{
-          .slab_size = slab_for(cfg.mtu), .count = 512, .headroom = headroom})),
+      pool_(std::make_unique<buf::buffer_pool>(frame_pool_config(cfg.mtu))),
       iface_(std::make_unique<netstack::interface>(cfg, *pool_)),
       in_(ring_slots, 14 + cfg.mtu),
       out_(ring_slots, 14 + cfg.mtu) {}
@@ -57,7 +48,6 @@ bool flow_lane::pass(std::int64_t now) {
   send(iface_->poll(t));
   delivering_.store(clients_hold_data() || iface_->tcp().delivering(), std::memory_order_relaxed);
   return std::exchange(sent_, false);  // with what commands (a connect's SYN) sent before
-
 }
 
 std::int64_t flow_lane::next_deadline() const {

@@ -12,15 +12,7 @@
 namespace ztkit::ctrl {
 
 namespace {
-
-constexpr std::size_t headroom = 64;
 constexpr std::int64_t port_tick_ms = 1000;
-
-std::size_t slab_for(std::uint32_t mtu) {
-  // headroom + Ethernet header + MTU, rounded up to a 1 KiB multiple.
-  return (headroom + 14 + mtu + 1023) / 1024 * 1024;
-}
-
 }  // namespace
 
 network_stack::network_stack(std::uint64_t nwid, zt_address self, network_io& io,
@@ -102,8 +94,7 @@ void network_stack::set_config(std::int64_t now, std::shared_ptr<const wire::net
   now_of_call_ = now;
   if (!iface_) {
     mtu_ = std::clamp(c->mtu, wire::network_config::min_mtu, wire::network_config::max_mtu);
-    pool_ = std::make_unique<buf::buffer_pool>(
-        buf::buffer_pool::config{.slab_size = slab_for(mtu_), .count = 512, .headroom = headroom});
+    pool_ = std::make_unique<buf::buffer_pool>(frame_pool_config(mtu_));
     auto cfg = netstack::interface_config::for_member(self_, nwid_, mtu_);
     cfg.allow_broadcast = c->enable_broadcast();
     cfg.tcp.max_sockets = max_tcp_sockets_;

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/buf/packet_buffer.h"
 #include "netstack/iface/interface.h"
 
 namespace ztkit::ctrl {
@@ -96,6 +97,13 @@ class stack_lane {
   virtual ~stack_lane() = default;
   stack_lane(const stack_lane&) = delete;
   stack_lane& operator=(const stack_lane&) = delete;
+
+  // The pool a lane's interface builds its frames in: per slab headroom + Ethernet header +
+  // MTU, rounded up to a 1 KiB multiple.
+  static buf::buffer_pool::config frame_pool_config(std::size_t mtu) {
+    constexpr std::size_t headroom = 64;
+    return {.slab_size = (headroom + 14 + mtu + 1023) / 1024 * 1024, .count = 512, .headroom = headroom};
+  }
 
   std::uint64_t network_id() const { return nwid_; }
   // 0: shard 0 (the network_stack); k: shard k.
