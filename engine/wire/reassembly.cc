@@ -118,17 +118,7 @@ reassembly_table::slot* reassembly_table::find(std::uint64_t source, std::uint64
 
 reassembly_table::slot* reassembly_table::claim(std::uint64_t source, std::uint64_t id,
                                                 std::int64_t now) {
-  if (slot* fast = claim_fast()) {
-    fast->have = 0;  // a tombstone is forgotten
-    fast->total = 0;
-    fast->used = 0;
-    fast->state = slot_state::open;
-    ++open_count_;
-    fast->source = source;
-    fast->id = id;
-    fast->created = now;
-    return fast;
-  }
+  if (slot* fast = claim_fast()) return open_slot(*fast, source, id, now);
   // One pass: release expired slots, and note a free slot, the oldest tombstone, the oldest
   // open entry of this source (and how many it has), and the oldest open entry overall.
   slot* free_slot = nullptr;
@@ -164,14 +154,25 @@ reassembly_table::slot* reassembly_table::claim(std::uint64_t source, std::uint6
   } else {
     chosen = oldest_mine ? oldest_mine : oldest_any;
   }
-  if (chosen->state == slot_state::open) ++counters_.evicted;
-  release(*chosen, false);
-  chosen->state = slot_state::open;
+  if (chosen->state == slot_state::open) {
+    ++counters_.evicted;
+    --open_count_;
+  }
+  return open_slot(*chosen, source, id, now);
+}
+
+reassembly_table::slot* reassembly_table::open_slot(slot& s, std::uint64_t source, std::uint64_t id,
+                                                    std::int64_t now) {
+  // Not release(): that would list the slot as free again. A tombstone's pieces are forgotten.
+  s.have = 0;
+  s.total = 0;
+  s.used = 0;
+  s.state = slot_state::open;
   ++open_count_;
-  chosen->source = source;
-  chosen->id = id;
-  chosen->created = now;
-  return chosen;
+  s.source = source;
+  s.id = id;
+  s.created = now;
+  return &s;
 }
 
 reassembly_outcome reassembly_table::store(slot& s, unsigned number,

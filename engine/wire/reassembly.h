@@ -137,6 +137,8 @@ class reassembly_table {
   slot* claim(std::uint64_t source, std::uint64_t id, std::int64_t now);
   // claim()'s O(1) choice (see the header comment), or null when the pass is needed.
   slot* claim_fast();
+  // Makes `s` (free, a tombstone, or the open entry being evicted) the open entry (source, id).
+  slot* open_slot(slot& s, std::uint64_t source, std::uint64_t id, std::int64_t now);
   void release(slot& s, bool count_expired);
   void mark_done(slot& s);
   std::uint8_t* storage(const slot& s) { return storage_.data() + (&s - slots_.data()) * fragment_max_packet_length; }
