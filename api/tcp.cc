@@ -71,10 +71,8 @@ struct TcpStream::State final : ctrl::stack_client, std::enable_shared_from_this
 
   std::shared_ptr<node_link> link;
   std::uint64_t nwid;
-  // The data shard the socket lives on (its network's lane there), what wakes that shard
-  // (null for shard 0: the link's waker) and the lane's inbox. Set on the node's side before
-  // the stream reaches the application.
-  unsigned shard = 0;
+  // What wakes the data shard the socket lives on (null for shard 0: the link's waker) and
+  // its lane's inbox. Set on the node's side before the stream reaches the application.
   std::shared_ptr<ctrl::runner_wake> shard_wake;
   std::weak_ptr<ctrl::client_inbox> inbox;
   // Application threads, after giving the node's side work: the lane visits this stream at its
@@ -266,13 +264,12 @@ namespace {
 // network. A connection's SYN reaches the lane that owns its 4-tuple (flow_steer.h), so each
 // lane accepts its own share; all of them feed the one accept queue.
 struct listener_lane final : ctrl::stack_client {
-  listener_lane(std::shared_ptr<TcpListener::State> p, netstack::tcp_listener_handle h, unsigned k,
+  listener_lane(std::shared_ptr<TcpListener::State> p, netstack::tcp_listener_handle h,
                 std::shared_ptr<ctrl::runner_wake> w)
-      : parent(std::move(p)), handle(h), shard(k), shard_wake(std::move(w)) {}
+      : parent(std::move(p)), handle(h), shard_wake(std::move(w)) {}
   std::shared_ptr<TcpListener::State> parent;
   netstack::tcp_listener_handle handle;
-  unsigned shard;
-  std::shared_ptr<ctrl::runner_wake> shard_wake;
+  std::shared_ptr<ctrl::runner_wake> shard_wake;  // null on shard 0
 
   void on_input(ctrl::stack_lane& st, std::int64_t now) override { take(st, now); }
   bool on_poll(ctrl::stack_lane& st, std::int64_t now) override {
@@ -292,7 +289,6 @@ struct listener_lane final : ctrl::stack_client {
     while (auto h = set.accept(handle)) {
       auto s = std::make_shared<TcpStream::State>(parent->link, parent->nwid, opts);
       s->handle = *h;
-      s->shard = shard;
       s->shard_wake = shard_wake;
       s->inbox = st.inbox();
       auto& sock = set.get(*h);
@@ -362,38 +358,18 @@ Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAdd
     return Error(Errc::invalid_argument, "TCP buffer sizes must be 1 byte .. 64 MiB");
   auto st = std::make_shared<State>(node.impl().link, nwid, options);
   if (!st->events.valid() || !st->room.valid()) return Error(Errc::no_buffer, "no eventfd available");
-  // On shard 0: the route and our source address, and how many data shards there are.
+  // On shard 0: the route, our source address and the number of data shards. Connections
+  // are spread over the shards in turn; one chosen for shard 0 opens right there, one for
+  // shard k in a second call on that shard, with a local port whose 4-tuple hashes to k so
+  // that the peer's segments reach the same lane (flow_steer.h).
   const wire::inet_address dst = to_inet(remote);
   std::optional<wire::inet_address> src;
-  unsigned shards = 1;
-  Expected<void> result;
-  bool ran = node.impl().link->call([&](ctrl::node_runner& r, std::int64_t) {
-    auto found = stack_of(r, nwid);
-    if (!found) {
-      result = found.error();
-      return;
-    }
-    src = (*found)->iface()->source_for(dst);
-    if (!src) {
-      result = Error(Errc::no_route, fmt::format("no route to {} on network {:016x}", remote.to_string(), nwid));
-      return;
-    }
-    shards = (*found)->lane_count();
-  });
-  if (!ran) return stopped_error();
-  if (!result) return result.error();
-  // Connections are spread over the shards in turn; the local port is one whose 4-tuple
-  // hashes to the chosen shard, so the peer's segments reach the same lane (flow_steer.h).
+  unsigned shards = 1, k = 0;
   node_link& link = *node.impl().link;
-  const unsigned k = shards > 1 ? link.next_shard.fetch_add(1, std::memory_order_relaxed) % shards : 0;
-  ran = link.call_on(k, [&](ctrl::node_runner& r, std::int64_t now) {
-    auto found = lane_on_shard(r, k, nwid);
-    if (!found) {
-      result = found.error();
-      return;
-    }
-    ctrl::stack_lane* lane = *found;
-    auto* ifc = lane->iface();
+  Expected<void> result;
+  // Opens the socket on `lane` (shard k's lane of the network), on that shard's thread.
+  auto open = [&](ctrl::node_runner& r, ctrl::stack_lane& lane, std::int64_t now) {
+    auto* ifc = lane.iface();
     auto c = socket_config(options);
     c.mtu = ifc->config().mtu;
     std::optional<netstack::tcp_handle> h;
@@ -413,13 +389,36 @@ Expected<TcpStream> TcpStream::connect(Node& node, std::uint64_t nwid, SocketAdd
       return;
     }
     st->handle = *h;
-    st->shard = k;
     st->shard_wake = shard_waker(r, k);
-    st->inbox = lane->inbox();
-    lane->attach(st);
-    lane->flush(now);  // the SYN leaves now
+    st->inbox = lane.inbox();
+    lane.attach(st);
+    lane.flush(now);  // the SYN leaves now
     result = Expected<void>();
+  };
+  bool ran = link.call([&](ctrl::node_runner& r, std::int64_t now) {
+    auto found = stack_of(r, nwid);
+    if (!found) {
+      result = found.error();
+      return;
+    }
+    src = (*found)->iface()->source_for(dst);
+    if (!src) {
+      result = Error(Errc::no_route, fmt::format("no route to {} on network {:016x}", remote.to_string(), nwid));
+      return;
+    }
+    shards = (*found)->lane_count();
+    k = shards > 1 ? link.next_shard.fetch_add(1, std::memory_order_relaxed) % shards : 0;
+    if (k == 0) open(r, **found, now);
   });
+  if (ran && result && k != 0)
+    ran = link.call_on(k, [&](ctrl::node_runner& r, std::int64_t now) {
+      auto found = lane_on_shard(r, k, nwid);
+      if (!found) {
+        result = found.error();
+        return;
+      }
+      open(r, **found, now);
+    });
   if (!ran) return stopped_error();
   if (!result) return result.error();
   TcpStream stream(std::move(st));
@@ -693,7 +692,7 @@ Expected<TcpListener> TcpListener::listen(Node& node, std::uint64_t nwid, Socket
         result = Error(Errc::address_in_use, "port " + std::to_string(local.port) + " is in use (or too many listeners)");
         return;
       }
-      (*found)->attach(std::make_shared<listener_lane>(st, *h, k, shard_waker(r, k)));
+      (*found)->attach(std::make_shared<listener_lane>(st, *h, shard_waker(r, k)));
     });
   }
   if (ran && !result) {
