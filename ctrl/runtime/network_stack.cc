@@ -50,7 +50,6 @@ void network_stack::deliver(std::span<const std::uint8_t> frame) {
     for (std::size_t i = 0; i < lanes_.size(); ++i)
       if (lanes_[i]->push_in(frame)) lanes_fed_ |= 1ull << i;
   } else if (r.lane != 0) {
-    ++counters_.lane_frames;
     if (lanes_[r.lane - 1]->push_in(frame)) lanes_fed_ |= 1ull << (r.lane - 1);
     return;
   }

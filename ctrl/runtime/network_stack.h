@@ -26,7 +26,6 @@ namespace ztkit::ctrl {
 
 struct network_stack_counters {
   std::uint64_t mtu_changes_ignored = 0;
-  std::uint64_t lane_frames = 0;            // delivered frames routed to lanes 1..n-1
   std::uint64_t tcp_fragments_dropped = 0;  // fragmented IPv4 TCP with n > 1 (flow_steer.h)
 };
 
